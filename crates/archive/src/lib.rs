@@ -1,0 +1,116 @@
+//! MFC's `CArchive` binary format, byte for byte.
+//!
+//! MFC programs save documents and talk over sockets with `CArchive`:
+//! `ar << dwValue` on one side, `ar >> dwValue` on the other. This crate reads and
+//! writes exactly those bytes: little-endian primitives, `CString`s in both widths,
+//! `WriteCount`s, runtime classes and object graphs with MFC's shared index space,
+//! and the collection classes. Input is untrusted: every length is checked against
+//! [`Limits`] before memory is spent on it, and nothing in the input can panic,
+//! loop forever or overflow the stack.
+//!
+//! ```
+//! use mfc_archive::{Archive, MfcString};
+//!
+//! let mut bytes = Vec::new();
+//! let mut ar = Archive::store(&mut bytes);          // CArchive ar(&file, CArchive::store)
+//! ar.write(&0x1234u16)?;                            // ar << (WORD)0x1234
+//! ar.write(&MfcString::unicode("张三"))?;            // ar << CStringW(L"张三")
+//! ar.write_count(70000)?;                           // ar.WriteCount(70000)
+//! ar.close()?;
+//! assert_eq!(bytes, [
+//!     0x34, 0x12,
+//!     0xFF, 0xFE, 0xFF, 0x02, 0x20, 0x5F, 0x09, 0x4E,
+//!     0xFF, 0xFF, 0x70, 0x11, 0x01, 0x00,
+//! ]);
+//!
+//! let mut ar = Archive::load(&bytes[..]);           // CArchive ar(&file, CArchive::load)
+//! let word: u16 = ar.read()?;
+//! let name: MfcString = ar.read()?;
+//! assert_eq!((word, name.to_string_lossy().as_ref()), (0x1234, "张三"));
+//! assert_eq!(ar.read_count()?, 70000);
+//! # Ok::<(), mfc_archive::Error>(())
+//! ```
+//!
+//! Types with plain field-by-field `Serialize` bodies derive [`Store`] and [`Load`]
+//! with [`Serialize`](derive@Serialize); add `#[mfc(class = "…", schema = N)]` to make
+//! them [`SerialClass`]es that can be written as objects. See
+//! [`SerialClass`] for an example, [`serialize`] for the Rust ⇄ MFC type table,
+//! and [`collections`] for MFC's collection classes.
+//!
+//! # Not supported
+//! Cyclic object graphs (an object that refers back to an object still being
+//! loaded) load as [`Error::BadIndex`]: Rust's shared pointers cannot form the
+//! cycle. Byte-swapping (`bNoByteSwap`, old Macintosh MFC) does not exist in any
+//! MFC that is still built.
+#![deny(missing_docs)]
+
+pub mod collections;
+mod error;
+mod load;
+mod object;
+mod options;
+pub mod serialize;
+mod store;
+mod string;
+mod tags;
+mod values;
+
+pub use error::{Cause, Error, Result};
+pub use load::{LoadArchive, Loading, Source};
+pub use object::{ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA};
+pub use options::{Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, MIN_BUFFER_SIZE};
+pub use serialize::{Load, Store};
+pub use store::{Sink, StoreArchive, Storing};
+pub use string::{code_page, MfcString};
+pub use values::{Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeSpan};
+
+/// Derives [`Store`] and [`Load`] for a struct whose `Serialize` body stores and
+/// loads its fields in declaration order.
+///
+/// `#[mfc(class = "CName", schema = N)]` also derives [`SerialClass`] (add
+/// `versionable` for `VERSIONABLE_SCHEMA`). `#[mfc(crate = "path")]` names this
+/// crate when it is reached through another (`sockarc::archive`).
+///
+/// ```
+/// use mfc_archive::{Archive, MfcString, Serialize};
+///
+/// #[derive(Debug, PartialEq, Serialize)]
+/// struct Student { name: MfcString, grade: i32 }
+///
+/// let mut out = Vec::new();
+/// let mut ar = Archive::store(&mut out);
+/// ar.write(&Student { name: MfcString::ansi(*b"Fisher, Lon"), grade: 67 })?;
+/// ar.close()?;
+/// assert_eq!(out, b"\x0BFisher, Lon\x43\x00\x00\x00");
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
+pub use mfc_archive_derive::Serialize;
+
+/// The two kinds of `CArchive`: one type for each mode, so a load archive cannot
+/// be written to (MFC finds that out at run time with `readOnly`).
+#[derive(Debug)]
+pub enum Archive {}
+
+impl Archive {
+    /// A storing archive over `writer` with MFC's defaults
+    /// (`CArchive(&file, CArchive::store)`).
+    pub fn store<W: std::io::Write>(writer: W) -> StoreArchive<W> {
+        StoreArchive::new(writer, Options::default())
+    }
+
+    /// A storing archive with explicit [`Options`].
+    pub fn store_with<W: std::io::Write>(writer: W, options: Options) -> StoreArchive<W> {
+        StoreArchive::new(writer, options)
+    }
+
+    /// A loading archive over `reader` with MFC's defaults
+    /// (`CArchive(&file, CArchive::load)`) and the built-in collection classes.
+    pub fn load<R: std::io::Read>(reader: R) -> LoadArchive<R> {
+        LoadArchive::new(reader, Options::default())
+    }
+
+    /// A loading archive with explicit [`Options`].
+    pub fn load_with<R: std::io::Read>(reader: R, options: Options) -> LoadArchive<R> {
+        LoadArchive::new(reader, options)
+    }
+}

@@ -1,0 +1,234 @@
+//! Runtime classes and serializable objects: `DECLARE_SERIAL`/`IMPLEMENT_SERIAL`,
+//! `CRuntimeClass`, and the class registry a loading archive creates objects from.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::collections;
+use crate::error::Result;
+use crate::{Load, Loading, Store, Storing};
+
+/// Flag OR-ed into a [`SerialClass::SCHEMA`] to accept any stored schema and hand
+/// it to the body through
+/// [`LoadArchive::object_schema`](crate::LoadArchive::object_schema)
+/// (MFC's `VERSIONABLE_SCHEMA`). It is never stored.
+pub const VERSIONABLE_SCHEMA: u32 = 0x8000_0000;
+
+/// A class that can be written as an object, with its class name and schema
+/// (`DECLARE_SERIAL` + `IMPLEMENT_SERIAL`).
+///
+/// Usually derived:
+/// ```
+/// use mfc_archive::{Archive, Serialize, ObjectRef};
+/// use std::sync::Arc;
+///
+/// #[derive(Debug, Serialize)]
+/// #[mfc(class = "CAge", schema = 1)]
+/// struct Age { years: i32 }
+///
+/// let a1: ObjectRef = Arc::new(Age { years: 21 });
+/// let mut out = Vec::new();
+/// let mut ar = Archive::store(&mut out);
+/// ar.write_object(Some(&a1))?;
+/// ar.write_object(Some(&a1))?;
+/// ar.close()?;
+/// assert_eq!(out, b"\xFF\xFF\x01\x00\x04\x00CAge\x15\x00\x00\x00\x02\x00");
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
+pub trait SerialClass: Store + Load + fmt::Debug + Send + Sync + 'static {
+    /// The class name as the MFC program spells it (`RUNTIME_CLASS(CAge)` is
+    /// `"CAge"`): ASCII, shorter than 64 bytes, compared case-sensitively.
+    const CLASS_NAME: &'static str;
+    /// The `IMPLEMENT_SERIAL` schema: its low 16 bits are stored; add
+    /// [`VERSIONABLE_SCHEMA`] to accept other stored schemas.
+    const SCHEMA: u32;
+}
+
+/// A loaded or storable object of some [`SerialClass`], behind an [`ObjectRef`].
+///
+/// Implemented for every `SerialClass`; downcast with [`downcast_ref`] or
+/// [`downcast`].
+///
+/// [`downcast_ref`]: trait.Object.html#method.downcast_ref
+/// [`downcast`]: trait.Object.html#method.downcast
+pub trait Object: Any + Send + Sync {
+    /// The object's runtime class (`CObject::GetRuntimeClass`).
+    fn runtime_class(&self) -> RuntimeClass;
+    /// Stores the body (`Serialize` in store mode).
+    fn store_body(&self, ar: &mut Storing<'_>) -> Result<()>;
+    /// The object as `Any`, to downcast by reference.
+    fn as_any(&self) -> &dyn Any;
+    /// The object as `Arc<dyn Any>`, to downcast by value.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Formats the object with its own `Debug`.
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+impl<T: SerialClass> Object for T {
+    fn runtime_class(&self) -> RuntimeClass {
+        RuntimeClass::of::<T>()
+    }
+    fn store_body(&self, ar: &mut Storing<'_>) -> Result<()> {
+        self.store(ar)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A shared object pointer, what `CObject*` is in an MFC object graph.
+pub type ObjectRef = Arc<dyn Object>;
+
+impl dyn Object {
+    /// The object's class name (`GetRuntimeClass()->m_lpszClassName`).
+    pub fn class_name(&self) -> &'static str {
+        self.runtime_class().name()
+    }
+
+    /// `true` if the object is a `T`.
+    pub fn is<T: Any>(&self) -> bool {
+        self.as_any().is::<T>()
+    }
+
+    /// The object as a `T`, if it is one.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        self.as_any().downcast_ref()
+    }
+
+    /// The shared object as an `Arc<T>`, or itself back if it is not a `T`.
+    ///
+    /// # Errors
+    /// The original `Arc` when the object is not a `T`.
+    pub fn downcast<T: Any + Send + Sync>(self: Arc<Self>) -> Result<Arc<T>, Arc<Self>> {
+        match Arc::clone(&self).into_any().downcast::<T>() {
+            Ok(object) => Ok(object),
+            Err(_) => Err(self),
+        }
+    }
+}
+
+impl fmt::Debug for dyn Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_debug(f)
+    }
+}
+
+/// What a loading archive needs to create an object of one class
+/// (`CRuntimeClass`): its name, its schema and a constructor that loads the body.
+#[derive(Clone, Copy)]
+pub struct RuntimeClass {
+    name: &'static str,
+    schema: u32,
+    create: fn(&mut Loading<'_>) -> Result<ObjectRef>,
+}
+
+impl RuntimeClass {
+    /// The runtime class of `T` (`RUNTIME_CLASS(T)`).
+    pub fn of<T: SerialClass>() -> Self {
+        RuntimeClass {
+            name: T::CLASS_NAME,
+            schema: T::SCHEMA,
+            create: |ar| Ok(Arc::new(T::load(ar)?) as ObjectRef),
+        }
+    }
+
+    /// The class name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The schema as declared, [`VERSIONABLE_SCHEMA`] flag included.
+    pub fn schema(&self) -> u32 {
+        self.schema
+    }
+
+    /// The schema as stored in a class description (its low 16 bits).
+    pub fn stored_schema(&self) -> u16 {
+        self.schema as u16
+    }
+
+    /// Whether any stored schema is accepted.
+    pub fn is_versionable(&self) -> bool {
+        self.schema & VERSIONABLE_SCHEMA != 0
+    }
+
+    /// Creates an object of this class and loads its body
+    /// (`CreateObject` + `Serialize`), without touching the index space: the
+    /// counterpart of [`LoadArchive::read_class`](crate::LoadArchive::read_class).
+    ///
+    /// # Errors
+    /// Any error of the body.
+    pub fn create(&self, ar: &mut Loading<'_>) -> Result<ObjectRef> {
+        (self.create)(ar)
+    }
+}
+
+impl fmt::Debug for RuntimeClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeClass")
+            .field("name", &self.name)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+impl PartialEq for RuntimeClass {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.schema == other.schema
+    }
+}
+
+impl Eq for RuntimeClass {}
+
+/// The classes a loading archive may create, by exact (case-sensitive) name: what
+/// MFC finds by walking the `IMPLEMENT_SERIAL` classes of the program.
+///
+/// `Default` holds MFC's serializable collections (`CObArray`, `CObList`,
+/// `CStringArray`, `CStringList`, `CByteArray`, `CWordArray`, `CDWordArray`,
+/// `CMapStringToString`, `CMapStringToOb`, `CMapWordToOb`); [`ClassRegistry::empty`]
+/// holds none.
+#[derive(Clone, Debug)]
+pub struct ClassRegistry {
+    classes: HashMap<&'static str, RuntimeClass>,
+}
+
+impl Default for ClassRegistry {
+    fn default() -> Self {
+        let mut registry = ClassRegistry::empty();
+        collections::register_builtins(&mut registry);
+        registry
+    }
+}
+
+impl ClassRegistry {
+    /// A registry without any class.
+    pub fn empty() -> Self {
+        ClassRegistry {
+            classes: HashMap::new(),
+        }
+    }
+
+    /// Adds class `T`, replacing any class of the same name.
+    pub fn register<T: SerialClass>(&mut self) -> &mut Self {
+        self.insert(RuntimeClass::of::<T>())
+    }
+
+    /// Adds a runtime class, replacing any class of the same name.
+    pub fn insert(&mut self, class: RuntimeClass) -> &mut Self {
+        self.classes.insert(class.name, class);
+        self
+    }
+
+    /// The class registered under `name`.
+    pub fn get(&self, name: &str) -> Option<RuntimeClass> {
+        self.classes.get(name).copied()
+    }
+}

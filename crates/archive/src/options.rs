@@ -1,0 +1,105 @@
+//! Archive settings: buffer size, code page, string width and the limits that keep
+//! hostile input from costing more than it should.
+
+use encoding_rs::{Encoding, WINDOWS_1252};
+
+/// MFC's default archive buffer (`CArchive(pFile, nMode, 4096)`).
+pub const DEFAULT_BUFFER_SIZE: usize = 4096;
+/// MFC's smallest buffer (`nBufSizeMin`); a smaller request is raised to this.
+pub const MIN_BUFFER_SIZE: usize = 128;
+
+/// Which `CString` width Rust text (`str`, `String`) is stored as.
+///
+/// [`MfcString`](crate::MfcString) values always keep their own width; this only
+/// decides for plain Rust strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StringForm {
+    /// `CStringW`: `FF FE FF` marker, UTF-16LE. What a Unicode build (Visual Studio's
+    /// default) writes for `CString`.
+    #[default]
+    Unicode,
+    /// `CStringA`: bytes in the archive's ANSI code page, no marker. What an MBCS
+    /// build writes for `CString`.
+    Ansi,
+}
+
+/// Bounds on what a loading archive accepts, so that a length prefix of 2⁶³ in a
+/// ten-byte input costs an error, not an allocation.
+///
+/// Memory grows only with bytes actually received, and never past these limits.
+/// Raise them for trusted inputs that need more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest string, in characters of its stored width. Default 16 Mi.
+    pub max_string_len: u64,
+    /// Largest element count of a collection or raw array. Default 16 Mi.
+    pub max_count: u64,
+    /// Most classes and objects in one archive's index space. Default 1 Mi
+    /// (MFC's own ceiling is `0x3FFFFFFE`).
+    pub max_objects: u64,
+    /// Deepest nesting of objects and collections. Default 128.
+    pub max_depth: u32,
+    /// Longest class name, in bytes. Default 63: MFC rejects 64 or more.
+    pub max_class_name: u16,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_string_len: 16 << 20,
+            max_count: 16 << 20,
+            max_objects: 1 << 20,
+            max_depth: 128,
+            max_class_name: 63,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits as high as the format allows, for inputs you trust.
+    pub fn unlimited() -> Self {
+        Limits {
+            max_string_len: u64::MAX,
+            max_count: u64::MAX,
+            max_objects: 0x3FFF_FFFE,
+            max_depth: u32::MAX,
+            max_class_name: 63,
+        }
+    }
+}
+
+/// Everything configurable about an archive. `Default` is MFC's defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Buffer size in bytes; at least [`MIN_BUFFER_SIZE`]. Never changes the bytes
+    /// produced, only when they reach the writer.
+    pub buffer_size: usize,
+    /// The ANSI code page of `CStringA` text (default Windows-1252). See
+    /// [`code_page`](crate::code_page) to pick one by number.
+    pub code_page: &'static Encoding,
+    /// The width Rust strings are stored with.
+    pub string_form: StringForm,
+    /// Loading limits.
+    pub limits: Limits,
+    /// Do not flush when the storing archive is dropped (`CArchive::bNoFlushOnDelete`).
+    pub no_flush_on_drop: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            buffer_size: DEFAULT_BUFFER_SIZE,
+            code_page: WINDOWS_1252,
+            string_form: StringForm::Unicode,
+            limits: Limits::default(),
+            no_flush_on_drop: false,
+        }
+    }
+}
+
+impl Options {
+    pub(crate) fn effective_buffer_size(&self) -> usize {
+        self.buffer_size.max(MIN_BUFFER_SIZE)
+    }
+}

@@ -1,0 +1,206 @@
+//! The two traits every archived value implements, and their implementations for
+//! Rust's primitives and containers.
+//!
+//! | Rust | MFC | bytes |
+//! |---|---|---|
+//! | `u8`, `i8` | `BYTE`, `char` | 1 |
+//! | `bool` | `bool` (any non-zero byte loads as `true`) | 1 |
+//! | `u16`, `i16` | `WORD`, `short`, `wchar_t` | 2 |
+//! | `u32`, `i32` | `DWORD`, `LONG`, `int`, `UINT`, `COLORREF` | 4 |
+//! | `u64`, `i64` | `ULONGLONG`, `LONGLONG` | 8 |
+//! | `f32`, `f64` | `float`, `double` | 4, 8 |
+//! | `[T; N]` | `T[N]` written member by member (`ar.Write(&s, sizeof s)` of a packed struct) | N × T |
+//! | `(A, B)` | a `CMap` entry: key, then value | A + B |
+//! | `Vec<T>` | `CArray<T>`, `CList<T>`, `CTypedPtrList<CObList, T*>` (with `T` = `Option<Arc<C>>`) | `WriteCount` + elements |
+//! | `BTreeMap<K, V>` | `CMap<K, V>` in key order | `WriteCount` + entries |
+//! | `Option<ObjectRef>` | `CObject*` | object tag (+ class, body) |
+//! | `Option<Arc<T>>` | `T*` for a `DECLARE_SERIAL` class `T` | object tag (+ class, body) |
+//!
+//! All integers are little-endian, without padding or type tags.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::object::{ObjectRef, SerialClass};
+use crate::{Loading, Storing};
+
+/// A value that can be stored in an archive: the storing half of an MFC
+/// `Serialize` body, or an `operator<<`.
+///
+/// Derive it (with [`Load`]) through [`Serialize`](derive@crate::Serialize) for
+/// field-by-field bodies.
+pub trait Store {
+    /// Writes `self` to the archive.
+    ///
+    /// # Errors
+    /// Whatever the archive's writes report, or a value that cannot be encoded.
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()>;
+}
+
+/// A value that can be loaded from an archive: the loading half of an MFC
+/// `Serialize` body, or an `operator>>`.
+pub trait Load: Sized {
+    /// Reads a value from the archive.
+    ///
+    /// # Errors
+    /// [`Error::EndOfFile`](crate::Error::EndOfFile) when the input ends inside the
+    /// value, and whatever else the value's format can reject.
+    fn load(ar: &mut Loading<'_>) -> Result<Self>;
+}
+
+impl<T: Store + ?Sized> Store for &T {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        (**self).store(ar)
+    }
+}
+
+macro_rules! number {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl Store for $t {
+            #[inline]
+            fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+                ar.put(self.to_le_bytes())
+            }
+        }
+        impl Load for $t {
+            #[inline]
+            fn load(ar: &mut Loading<'_>) -> Result<Self> {
+                Ok(<$t>::from_le_bytes(ar.take($what)?))
+            }
+        }
+    )*};
+}
+
+number! {
+    u8 => "a BYTE", i8 => "a char",
+    u16 => "a WORD", i16 => "a short",
+    u32 => "a DWORD", i32 => "a LONG/int",
+    u64 => "a ULONGLONG", i64 => "a LONGLONG",
+    f32 => "a float", f64 => "a double",
+}
+
+impl Store for bool {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        ar.put([u8::from(*self)])
+    }
+}
+
+impl Load for bool {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        Ok(ar.take::<1>("a bool (1 byte)")?[0] != 0)
+    }
+}
+
+impl<T: Store, const N: usize> Store for [T; N] {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        self.iter().try_for_each(|item| item.store(ar))
+    }
+}
+
+impl<T: Load, const N: usize> Load for [T; N] {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        let mut items = Vec::with_capacity(N);
+        for _ in 0..N {
+            items.push(T::load(ar)?);
+        }
+        match items.try_into() {
+            Ok(array) => Ok(array),
+            Err(_) => unreachable!("exactly N items were pushed"),
+        }
+    }
+}
+
+macro_rules! tuple {
+    ($($name:ident)+) => {
+        impl<$($name: Store),+> Store for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+                let ($($name,)+) = self;
+                $($name.store(ar)?;)+
+                Ok(())
+            }
+        }
+        impl<$($name: Load),+> Load for ($($name,)+) {
+            fn load(ar: &mut Loading<'_>) -> Result<Self> {
+                Ok(($($name::load(ar)?,)+))
+            }
+        }
+    };
+}
+
+tuple!(A B);
+tuple!(A B C);
+tuple!(A B C D);
+
+/// `WriteCount(n)` then the elements: `CArray`, `CList`, `CStringArray`,
+/// `CTypedPtrList`… (their `Serialize`).
+impl<T: Store> Store for [T] {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        ar.write_count(self.len() as u64)?;
+        self.iter().try_for_each(|item| item.store(ar))
+    }
+}
+
+impl<T: Store> Store for Vec<T> {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        self.as_slice().store(ar)
+    }
+}
+
+impl<T: Load> Load for Vec<T> {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        let count = ar.read_element_count()?;
+        ar.nested(|ar| {
+            // Memory grows with elements actually read, not with the count.
+            let mut items = Vec::with_capacity(count.min(1024));
+            for _ in 0..count {
+                items.push(T::load(ar)?);
+            }
+            Ok(items)
+        })
+    }
+}
+
+impl<K: Store, V: Store> Store for BTreeMap<K, V> {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        ar.write_count(self.len() as u64)?;
+        self.iter().try_for_each(|(key, value)| {
+            key.store(ar)?;
+            value.store(ar)
+        })
+    }
+}
+
+impl<K: Load + Ord, V: Load> Load for BTreeMap<K, V> {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        Ok(Vec::<(K, V)>::load(ar)?.into_iter().collect())
+    }
+}
+
+impl Store for Option<ObjectRef> {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        ar.write_object(self.as_ref())
+    }
+}
+
+impl Load for Option<ObjectRef> {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        ar.read_object()
+    }
+}
+
+impl<T: SerialClass> Store for Option<Arc<T>> {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        match self {
+            Some(object) => ar.write_object(Some(&(Arc::clone(object) as ObjectRef))),
+            None => ar.write_object(None),
+        }
+    }
+}
+
+impl<T: SerialClass> Load for Option<Arc<T>> {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        ar.read_object_as::<T>()
+    }
+}

@@ -1,0 +1,381 @@
+//! `CString` in both widths: the length prefix (`AfxWriteStringLength` /
+//! `AfxReadStringLength`), the Unicode marker, and ANSI code pages.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use encoding_rs::{Encoding, WINDOWS_1252};
+
+use crate::error::{Error, Result};
+use crate::options::StringForm;
+use crate::{Load, Loading, Store, Storing};
+
+/// The marker that opens every Unicode string: `BYTE 0xFF`, `WORD 0xFFFE`.
+const UNICODE_MARKER: [u8; 3] = [0xFF, 0xFE, 0xFF];
+
+/// The `encoding_rs` encoding of a Windows code page number, for
+/// [`Options::code_page`](crate::Options::code_page).
+///
+/// Knows the ANSI and OEM pages MFC programs use: 874, 932 (Shift-JIS), 936 (GBK),
+/// 949 (Korean), 950 (Big5), 1250–1258, 866, 20866, 21866, 28592–28606 where
+/// defined, 54936 (GB18030), 10000 (Mac Roman) and 65001 (UTF-8).
+///
+/// ```
+/// assert_eq!(mfc_archive::code_page(936), Some(encoding_rs::GBK));
+/// assert_eq!(mfc_archive::code_page(1), None);
+/// ```
+pub fn code_page(number: u16) -> Option<&'static Encoding> {
+    use encoding_rs::*;
+    Some(match number {
+        866 => IBM866,
+        874 => WINDOWS_874,
+        932 => SHIFT_JIS,
+        936 => GBK,
+        949 => EUC_KR,
+        950 => BIG5,
+        1250 => WINDOWS_1250,
+        1251 => WINDOWS_1251,
+        1252 => WINDOWS_1252,
+        1253 => WINDOWS_1253,
+        1254 => WINDOWS_1254,
+        1255 => WINDOWS_1255,
+        1256 => WINDOWS_1256,
+        1257 => WINDOWS_1257,
+        1258 => WINDOWS_1258,
+        10000 => MACINTOSH,
+        20866 => KOI8_R,
+        21866 => KOI8_U,
+        28592 => ISO_8859_2,
+        28593 => ISO_8859_3,
+        28594 => ISO_8859_4,
+        28595 => ISO_8859_5,
+        28596 => ISO_8859_6,
+        28597 => ISO_8859_7,
+        28598 => ISO_8859_8,
+        28603 => ISO_8859_13,
+        28605 => ISO_8859_15,
+        54936 => GB18030,
+        65001 => UTF_8,
+        _ => return None,
+    })
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Text {
+    Ansi(Vec<u8>),
+    Unicode(Vec<u16>),
+}
+
+/// A `CString` as it travels: ANSI (`CStringA`, code-page bytes) or Unicode
+/// (`CStringW`, UTF-16 code units), exactly as stored.
+///
+/// ANSI text carries the code page it is decoded with: Windows-1252 unless made
+/// with [`ansi_in`](Self::ansi_in), or the archive's
+/// [`code_page`](crate::Options::code_page) when loaded. Equality compares the
+/// stored width and code units, not the code page.
+///
+/// ```
+/// use mfc_archive::{Archive, MfcString};
+/// let mut out = Vec::new();
+/// let mut ar = Archive::store(&mut out);
+/// ar.write(&MfcString::unicode("张三"))?;
+/// ar.write(&MfcString::ansi(b"Arial".to_vec()))?;
+/// ar.close()?;
+/// assert_eq!(out, b"\xFF\xFE\xFF\x02\x20\x5F\x09\x4E\x05Arial");
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct MfcString {
+    text: Text,
+    code_page: &'static Encoding,
+}
+
+impl MfcString {
+    /// An ANSI string of code-page bytes, decoded as Windows-1252.
+    pub fn ansi(bytes: impl Into<Vec<u8>>) -> Self {
+        MfcString {
+            text: Text::Ansi(bytes.into()),
+            code_page: WINDOWS_1252,
+        }
+    }
+
+    /// An ANSI string of `text` encoded in `code_page`. Characters the code page
+    /// cannot hold become `?`, as `WideCharToMultiByte` makes them.
+    ///
+    /// ```
+    /// use mfc_archive::MfcString;
+    /// let s = MfcString::ansi_in("张三", encoding_rs::GBK);
+    /// assert_eq!(s.as_ansi(), Some(&[0xD5, 0xC5, 0xC8, 0xFD][..]));
+    /// assert_eq!(MfcString::ansi_in("a€→", encoding_rs::WINDOWS_1252).as_ansi(), Some(&b"a\x80?"[..]));
+    /// ```
+    pub fn ansi_in(text: &str, code_page: &'static Encoding) -> Self {
+        MfcString {
+            text: Text::Ansi(encode_ansi(text, code_page).into_owned()),
+            code_page,
+        }
+    }
+
+    /// A Unicode string of `text` (UTF-16).
+    pub fn unicode(text: &str) -> Self {
+        Self::from_utf16(text.encode_utf16().collect())
+    }
+
+    /// A Unicode string of UTF-16 code units, unpaired surrogates allowed.
+    pub fn from_utf16(units: Vec<u16>) -> Self {
+        MfcString {
+            text: Text::Unicode(units),
+            code_page: WINDOWS_1252,
+        }
+    }
+
+    /// The same string, decoded with another ANSI code page from now on.
+    pub fn with_code_page(mut self, code_page: &'static Encoding) -> Self {
+        self.code_page = code_page;
+        self
+    }
+
+    /// `true` for a Unicode (`CStringW`) string.
+    pub fn is_unicode(&self) -> bool {
+        matches!(self.text, Text::Unicode(_))
+    }
+
+    /// Length in stored characters: bytes for ANSI, UTF-16 units for Unicode
+    /// (what `GetLength` returns and what the length prefix holds).
+    pub fn len(&self) -> usize {
+        match &self.text {
+            Text::Ansi(bytes) => bytes.len(),
+            Text::Unicode(units) => units.len(),
+        }
+    }
+
+    /// `true` for an empty string.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The code-page bytes of an ANSI string.
+    pub fn as_ansi(&self) -> Option<&[u8]> {
+        match &self.text {
+            Text::Ansi(bytes) => Some(bytes),
+            Text::Unicode(_) => None,
+        }
+    }
+
+    /// The UTF-16 code units of a Unicode string.
+    pub fn as_utf16(&self) -> Option<&[u16]> {
+        match &self.text {
+            Text::Ansi(_) => None,
+            Text::Unicode(units) => Some(units),
+        }
+    }
+
+    /// The code page ANSI text is decoded with.
+    pub fn code_page(&self) -> &'static Encoding {
+        self.code_page
+    }
+
+    /// The text: ANSI decoded with the string's code page, Unicode from UTF-16;
+    /// what cannot be decoded becomes U+FFFD.
+    pub fn to_string_lossy(&self) -> Cow<'_, str> {
+        match &self.text {
+            Text::Ansi(bytes) => self.code_page.decode_without_bom_handling(bytes).0,
+            Text::Unicode(units) => Cow::Owned(String::from_utf16_lossy(units)),
+        }
+    }
+}
+
+impl PartialEq for MfcString {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for MfcString {}
+
+impl Hash for MfcString {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Debug for MfcString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = if self.is_unicode() { "W" } else { "A" };
+        write!(f, "CString{width}({:?})", self.to_string_lossy())
+    }
+}
+
+impl fmt::Display for MfcString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_string_lossy())
+    }
+}
+
+/// Encodes `text` for an ANSI string; unmappable characters become `?`.
+fn encode_ansi<'t>(text: &'t str, code_page: &'static Encoding) -> Cow<'t, [u8]> {
+    if text.is_ascii() && code_page.is_ascii_compatible() {
+        return Cow::Borrowed(text.as_bytes());
+    }
+    let mut encoder = code_page.output_encoding().new_encoder();
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let room = encoder
+            .max_buffer_length_from_utf8_without_replacement(rest.len())
+            .unwrap_or(rest.len() * 4 + 16);
+        out.reserve(room.max(1));
+        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+        rest = &rest[read..];
+        match result {
+            encoding_rs::EncoderResult::InputEmpty => return Cow::Owned(out),
+            encoding_rs::EncoderResult::OutputFull => {}
+            encoding_rs::EncoderResult::Unmappable(_) => out.push(b'?'),
+        }
+    }
+}
+
+impl Storing<'_> {
+    /// Writes a `CString` length prefix (`AfxWriteStringLength`): the Unicode
+    /// marker if `unicode`, then 1, 3, 7 or 15 bytes of length.
+    fn write_string_length(&mut self, len: usize, unicode: bool) -> Result<()> {
+        if unicode {
+            self.put(UNICODE_MARKER)?;
+        }
+        let len = len as u64;
+        if len < 0xFF {
+            self.put([len as u8])
+        } else if len < 0xFFFE {
+            self.put([0xFF])?;
+            self.put((len as u16).to_le_bytes())
+        } else if len < 0xFFFF_FFFF {
+            self.put([0xFF, 0xFF, 0xFF])?;
+            self.put((len as u32).to_le_bytes())
+        } else {
+            self.put([0xFF; 7])?;
+            self.put(len.to_le_bytes())
+        }
+    }
+
+    fn write_utf16(&mut self, units: impl ExactSizeIterator<Item = u16>) -> Result<()> {
+        self.write_string_length(units.len(), true)?;
+        units.into_iter().try_for_each(|unit| self.put(unit.to_le_bytes()))
+    }
+}
+
+impl Loading<'_> {
+    /// Reads a `CString` length prefix (`AfxReadStringLength`): the length in
+    /// stored characters, and whether the Unicode marker was present.
+    fn read_string_length(&mut self) -> Result<(u64, bool)> {
+        let byte = self.take::<1>("a string length (BYTE)")?[0];
+        if byte < 0xFF {
+            return Ok((u64::from(byte), false));
+        }
+        let mut unicode = false;
+        let mut word = u16::from_le_bytes(self.take("a string length (WORD after FF)")?);
+        if word == 0xFFFE {
+            unicode = true;
+            let byte = self.take::<1>("a Unicode string length (BYTE after FF FE FF)")?[0];
+            if byte < 0xFF {
+                return Ok((u64::from(byte), true));
+            }
+            word = u16::from_le_bytes(self.take("a Unicode string length (WORD)")?);
+        }
+        if word < 0xFFFF {
+            return Ok((u64::from(word), unicode));
+        }
+        let dword = u32::from_le_bytes(self.take("a string length (DWORD after FF FF FF)")?);
+        if dword < 0xFFFF_FFFF {
+            return Ok((u64::from(dword), unicode));
+        }
+        Ok((u64::from_le_bytes(self.take("a string length (QWORD)")?), unicode))
+    }
+
+    /// Reads a whole `CString` of either width.
+    fn read_text(&mut self) -> Result<Text> {
+        let offset = self.offset();
+        let (len, unicode) = self.read_string_length()?;
+        self.check_limit(offset, "a string length", len, self.options().limits.max_string_len)?;
+        let len = len as usize;
+        if !unicode {
+            return Ok(Text::Ansi(self.read_vec(len, offset, || {
+                format!("an ANSI string of {len} bytes (string at byte {offset})")
+            })?));
+        }
+        let Some(byte_len) = len.checked_mul(2) else {
+            return Err(Error::LimitExceeded {
+                offset,
+                what: "a string length",
+                found: len as u64,
+                limit: (usize::MAX / 2) as u64,
+            });
+        };
+        let bytes = self.read_vec(byte_len, offset, || {
+            format!("a Unicode string of {len} UTF-16 units (string at byte {offset})")
+        })?;
+        Ok(Text::Unicode(
+            bytes
+                .chunks_exact(2)
+                .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                .collect(),
+        ))
+    }
+}
+
+impl Store for MfcString {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        match &self.text {
+            Text::Ansi(bytes) => {
+                ar.write_string_length(bytes.len(), false)?;
+                ar.write_raw(bytes)
+            }
+            Text::Unicode(units) => ar.write_utf16(units.iter().copied()),
+        }
+    }
+}
+
+impl Load for MfcString {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        Ok(MfcString {
+            text: ar.read_text()?,
+            code_page: ar.options().code_page,
+        })
+    }
+}
+
+/// Rust text is stored in the archive's [`StringForm`](crate::StringForm):
+/// Unicode by default, or ANSI in the archive's code page.
+impl Store for str {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        match ar.options().string_form {
+            StringForm::Unicode if self.is_ascii() => ar.write_utf16(self.bytes().map(u16::from)),
+            StringForm::Unicode => ar.write_utf16(self.encode_utf16().collect::<Vec<_>>().into_iter()),
+            StringForm::Ansi => {
+                let bytes = encode_ansi(self, ar.options().code_page);
+                ar.write_string_length(bytes.len(), false)?;
+                ar.write_raw(&bytes)
+            }
+        }
+    }
+}
+
+impl Store for String {
+    fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
+        self.as_str().store(ar)
+    }
+}
+
+/// Loads a `CString` of either width; ANSI is decoded with the archive's code
+/// page. Undecodable input becomes U+FFFD, as MFC's own conversions are lossy;
+/// load an [`MfcString`] to keep the exact units.
+impl Load for String {
+    fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        match ar.read_text()? {
+            Text::Ansi(bytes) => Ok(match ar.options().code_page.decode_without_bom_handling(&bytes).0 {
+                Cow::Borrowed(_) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                Cow::Owned(text) => text,
+            }),
+            Text::Unicode(units) => Ok(String::from_utf16_lossy(&units)),
+        }
+    }
+}
