@@ -13,7 +13,9 @@ use syn::{parse_macro_input, Data, DeriveInput, Fields, LitInt, LitStr};
 #[proc_macro_derive(Serialize, attributes(mfc))]
 pub fn derive_serialize(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand(&input).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand(&input)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 #[derive(Default)]
@@ -46,20 +48,32 @@ fn parse_attrs(input: &DeriveInput) -> syn::Result<ClassAttr> {
     if let Some(name) = &out.name {
         let text = name.value();
         if !text.is_ascii() || text.is_empty() || text.len() >= 64 {
-            return Err(syn::Error::new_spanned(name, "an MFC class name is 1 to 63 ASCII bytes"));
+            return Err(syn::Error::new_spanned(
+                name,
+                "an MFC class name is 1 to 63 ASCII bytes",
+            ));
         }
         if out.schema.is_none() {
-            return Err(syn::Error::new_spanned(name, "`class` needs a `schema = N` too"));
+            return Err(syn::Error::new_spanned(
+                name,
+                "`class` needs a `schema = N` too",
+            ));
         }
     } else if out.schema.is_some() || out.versionable {
-        return Err(syn::Error::new_spanned(&input.ident, "`schema` and `versionable` need `class = \"…\"`"));
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "`schema` and `versionable` need `class = \"…\"`",
+        ));
     }
     Ok(out)
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let attrs = parse_attrs(input)?;
-    let krate = attrs.krate.clone().unwrap_or_else(|| syn::parse_quote!(::mfc_archive));
+    let krate = attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::mfc_archive));
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new_spanned(
             &input.ident,
@@ -85,7 +99,10 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         Fields::Unnamed(fields) => {
             let index: Vec<_> = (0..fields.unnamed.len()).map(syn::Index::from).collect();
             let reads = index.iter().map(|_| quote! { ar.read()? });
-            (quote! { #( ar.write(&self.#index)?; )* }, quote! { Self( #( #reads, )* ) })
+            (
+                quote! { #( ar.write(&self.#index)?; )* },
+                quote! { Self( #( #reads, )* ) },
+            )
         }
         Fields::Unit => (quote! {}, quote! { Self }),
     };

@@ -90,7 +90,17 @@ collection! {
     MapWordToOb(Vec<(u16, Option<ObjectRef>)>) = "CMapWordToOb"
 }
 
-vec_body!(ObArray, ObList, StringArray, StringList, WordArray, DWordArray, MapStringToString, MapStringToOb, MapWordToOb);
+vec_body!(
+    ObArray,
+    ObList,
+    StringArray,
+    StringList,
+    WordArray,
+    DWordArray,
+    MapStringToString,
+    MapStringToOb,
+    MapWordToOb
+);
 
 impl Store for ByteArray {
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {

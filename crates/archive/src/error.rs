@@ -62,7 +62,9 @@ pub enum Error {
         found: String,
     },
     /// A stored schema the program cannot read (`badSchema`).
-    #[error("bad schema for class {class} at byte {offset}: expected schema {expected}, found {found}")]
+    #[error(
+        "bad schema for class {class} at byte {offset}: expected schema {expected}, found {found}"
+    )]
     BadSchema {
         /// Offset of the class description.
         offset: u64,

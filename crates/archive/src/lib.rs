@@ -62,7 +62,9 @@ pub use options::{Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, MIN_BUFFER_S
 pub use serialize::{Load, Store};
 pub use store::{Sink, StoreArchive, Storing};
 pub use string::{code_page, MfcString};
-pub use values::{Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeSpan};
+pub use values::{
+    Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeSpan,
+};
 
 /// Derives [`Store`] and [`Load`] for a struct whose `Serialize` body stores and
 /// loads its fields in declaration order.

@@ -51,7 +51,10 @@ impl<'b> Source for dyn Read + 'b {
 /// order the stream introduced them.
 enum Slot {
     Null,
-    Class { class: RuntimeClass, schema: u16 },
+    Class {
+        class: RuntimeClass,
+        schema: u16,
+    },
     Object(ObjectRef),
     /// An object whose body is being read; a reference to it is a cycle.
     Pending,
@@ -256,7 +259,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                     let have = self.offset() + self.end as u64 - start;
                     return Err(Error::EndOfFile {
                         offset: start,
-                        expected: format!("{}, but the input ended after {have} of its bytes", what()),
+                        expected: format!(
+                            "{}, but the input ended after {have} of its bytes",
+                            what()
+                        ),
                     });
                 }
                 Ok(n) => self.end += n,
@@ -272,10 +278,50 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         Ok(())
     }
 
+    /// The bytes received but not yet consumed.
+    #[inline]
+    pub(crate) fn unread(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
+    }
+
+    /// Consumes `n` bytes of [`unread`](Self::unread).
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.end - self.pos);
+        self.pos += n;
+    }
+
+    /// Hands the next `len` bytes to `f`: borrowed from the buffer when they are
+    /// all there, else collected with [`read_vec`](Self::read_vec).
+    pub(crate) fn with_bytes<T>(
+        &mut self,
+        len: usize,
+        start: u64,
+        what: impl Fn() -> String,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<T> {
+        if let Some(all) = self.buf[..self.end].get(self.pos..self.pos + len) {
+            let out = f(all);
+            self.pos += len;
+            return Ok(out);
+        }
+        Ok(f(&self.read_vec(len, start, what)?))
+    }
+
     /// Reads `len` bytes into a new vector whose memory grows only as bytes
     /// actually arrive.
     /// `start` is where the value began, for the error.
-    pub(crate) fn read_vec(&mut self, len: usize, start: u64, what: impl Fn() -> String) -> Result<Vec<u8>> {
+    pub(crate) fn read_vec(
+        &mut self,
+        len: usize,
+        start: u64,
+        what: impl Fn() -> String,
+    ) -> Result<Vec<u8>> {
+        if let Some(all) = self.buf[..self.end].get(self.pos..self.pos + len) {
+            let out = all.to_vec();
+            self.pos += len;
+            return Ok(out);
+        }
         let mut out = Vec::with_capacity(len.min(self.buf.len()));
         while out.len() < len {
             if self.pos == self.end {
@@ -309,18 +355,31 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         if dword != 0xFFFF_FFFF {
             return Ok(u64::from(dword));
         }
-        Ok(u64::from_le_bytes(self.take("a count (QWORD after FF FF FF FF FF FF)")?))
+        Ok(u64::from_le_bytes(
+            self.take("a count (QWORD after FF FF FF FF FF FF)")?,
+        ))
     }
 
     /// A count checked against [`Limits::max_count`](crate::Limits::max_count).
     pub(crate) fn read_element_count(&mut self) -> Result<usize> {
         let offset = self.offset();
         let count = self.read_count()?;
-        self.check_limit(offset, "an element count", count, self.options.limits.max_count)?;
+        self.check_limit(
+            offset,
+            "an element count",
+            count,
+            self.options.limits.max_count,
+        )?;
         Ok(count as usize)
     }
 
-    pub(crate) fn check_limit(&self, offset: u64, what: &'static str, found: u64, limit: u64) -> Result<()> {
+    pub(crate) fn check_limit(
+        &self,
+        offset: u64,
+        what: &'static str,
+        found: u64,
+        limit: u64,
+    ) -> Result<()> {
         if found > limit || usize::try_from(found).is_err() {
             return Err(Error::LimitExceeded {
                 offset,
@@ -365,36 +424,40 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Loads an object that must be of class `T`
-    /// (`CArchive::ReadObject(RUNTIME_CLASS(T))`, `ar >> pT`).
+    /// (`CArchive::ReadObject(RUNTIME_CLASS(T))`, `ar >> pT`). `T` need not be
+    /// registered: a class description naming `T` creates a `T`.
     ///
     /// # Errors
     /// As [`read_object`](Self::read_object), and [`Error::BadClass`] when the
     /// stream holds an object of another class.
     pub fn read_object_as<T: SerialClass>(&mut self) -> Result<Option<Arc<T>>> {
         let offset = self.offset();
-        let Some(object) = self.read_object_of(Some(T::CLASS_NAME))? else {
+        let Some(object) = self.read_object_of(Some(RuntimeClass::of::<T>()))? else {
             return Ok(None);
         };
-        object.downcast::<T>().map(Some).map_err(|other| Error::BadClass {
-            offset,
-            expected: format!("an object of the Rust type registered as {}", T::CLASS_NAME),
-            found: format!("another type registered under {}", other.class_name()),
-        })
+        object
+            .downcast::<T>()
+            .map(Some)
+            .map_err(|other| Error::BadClass {
+                offset,
+                expected: format!("an object of the Rust type registered as {}", T::CLASS_NAME),
+                found: format!("another type registered under {}", other.class_name()),
+            })
     }
 
-    fn read_object_of(&mut self, requested: Option<&'static str>) -> Result<Option<ObjectRef>> {
+    fn read_object_of(&mut self, requested: Option<RuntimeClass>) -> Result<Option<ObjectRef>> {
         let offset = self.offset();
         let (word, tag) = self.read_tag()?;
         if tag & tags::CLASS_TAG_BIT == 0 {
-            return self.object_at(tag, offset, requested);
+            return self.object_at(tag, offset, requested.map(|class| class.name()));
         }
         let class_index = if word == tags::NEW_CLASS_TAG {
-            self.read_class_description(offset)?
+            self.read_class_description(offset, requested)?
         } else {
             tag & !tags::CLASS_TAG_BIT
         };
         let (class, schema) = self.class_at(class_index, offset)?;
-        if let Some(requested) = requested {
+        if let Some(requested) = requested.map(|class| class.name()) {
             if class.name() != requested {
                 return Err(Error::BadClass {
                     offset,
@@ -432,7 +495,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             });
         }
         let class_index = if word == tags::NEW_CLASS_TAG {
-            self.read_class_description(offset)?
+            self.read_class_description(offset, None)?
         } else {
             tag & !tags::CLASS_TAG_BIT
         };
@@ -473,7 +536,12 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         Ok((word, tag))
     }
 
-    fn object_at(&self, index: u32, offset: u64, requested: Option<&'static str>) -> Result<Option<ObjectRef>> {
+    fn object_at(
+        &self,
+        index: u32,
+        offset: u64,
+        requested: Option<&'static str>,
+    ) -> Result<Option<ObjectRef>> {
         let bad = |found: String| Error::BadIndex {
             offset,
             expected: format!("an object index below {}", self.slots.len()),
@@ -504,7 +572,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 offset,
                 expected: "a reference to a class already read".into(),
                 found: match other {
-                    None => format!("class index {index}, past the {} entries loaded", self.slots.len() - 1),
+                    None => format!(
+                        "class index {index}, past the {} entries loaded",
+                        self.slots.len() - 1
+                    ),
                     Some(_) => format!("class index {index}, which is not a class"),
                 },
             }),
@@ -512,8 +583,13 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Reads the class description after `FF FF` (`CRuntimeClass::Load`), checks
-    /// it against the registry and appends it to the load array.
-    fn read_class_description(&mut self, offset: u64) -> Result<u32> {
+    /// it against the registry (or the class the caller asked for) and appends it
+    /// to the load array.
+    fn read_class_description(
+        &mut self,
+        offset: u64,
+        requested: Option<RuntimeClass>,
+    ) -> Result<u32> {
         let schema = u16::from_le_bytes(self.take("a class schema (WORD after FF FF)")?);
         let name_len = u16::from_le_bytes(self.take("a class name length (WORD)")?);
         let max = self.options.limits.max_class_name;
@@ -524,8 +600,15 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 found: format!("a name of {name_len} bytes"),
             });
         }
-        let name = self.read_vec(usize::from(name_len), offset, || format!("a class name of {name_len} bytes"))?;
-        let Some(class) = std::str::from_utf8(&name).ok().and_then(|n| self.classes.get(n)) else {
+        let name = self.read_vec(usize::from(name_len), offset, || {
+            format!("a class name of {name_len} bytes")
+        })?;
+        let found = std::str::from_utf8(&name).ok().and_then(|name| {
+            self.classes
+                .get(name)
+                .or(requested.filter(|class| class.name() == name))
+        });
+        let Some(class) = found else {
             return Err(Error::BadClass {
                 offset,
                 expected: "a registered class".into(),
@@ -545,7 +628,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     fn push_slot(&mut self, slot: Slot, offset: u64) -> Result<usize> {
-        let limit = self.options.limits.max_objects.min(u64::from(tags::MAX_MAP_COUNT) - 1);
+        let limit = self
+            .options
+            .limits
+            .max_objects
+            .min(u64::from(tags::MAX_MAP_COUNT) - 1);
         let count = self.slots.len() as u64;
         if count > limit {
             return Err(Error::LimitExceeded {

@@ -29,7 +29,6 @@ pub enum StringForm {
 /// Memory grows only with bytes actually received, and never past these limits.
 /// Raise them for trusted inputs that need more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Longest string, in characters of its stored width. Default 16 Mi.
     pub max_string_len: u64,

@@ -152,8 +152,10 @@ impl<T: Load> Load for Vec<T> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let count = ar.read_element_count()?;
         ar.nested(|ar| {
-            // Memory grows with elements actually read, not with the count.
-            let mut items = Vec::with_capacity(count.min(1024));
+            // Memory grows with elements actually read; the count alone reserves
+            // at most 1 MiB.
+            let cautious = (1 << 20) / std::mem::size_of::<T>().max(1);
+            let mut items = Vec::with_capacity(count.min(cautious));
             for _ in 0..count {
                 items.push(T::load(ar)?);
             }

@@ -101,8 +101,9 @@ impl StoreMap {
 /// error (like `std::io::BufWriter`); call [`close`](Self::close) to see errors, or
 /// set [`Options::no_flush_on_drop`], or [`abort`](Self::abort).
 pub struct StoreArchive<W: Write + ?Sized> {
-    buf: Vec<u8>,
-    cap: usize,
+    buf: Box<[u8]>,
+    /// Bytes of `buf` in use.
+    len: usize,
     flushed: u64,
     map: StoreMap,
     options: Options,
@@ -112,10 +113,9 @@ pub struct StoreArchive<W: Write + ?Sized> {
 
 impl<W: Write> StoreArchive<W> {
     pub(crate) fn new(inner: W, options: Options) -> Self {
-        let cap = options.effective_buffer_size();
         StoreArchive {
-            buf: Vec::with_capacity(cap),
-            cap,
+            buf: vec![0; options.effective_buffer_size()].into_boxed_slice(),
+            len: 0,
             flushed: 0,
             map: StoreMap::default(),
             options,
@@ -143,7 +143,7 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
 
     /// Bytes stored so far, buffered or not: the offset the next value starts at.
     pub fn offset(&self) -> u64 {
-        self.flushed + self.buf.len() as u64
+        self.flushed + self.len as u64
     }
 
     /// The writer underneath (`CArchive::GetFile`). Bytes still in the buffer have
@@ -181,19 +181,21 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     /// # Errors
     /// An error from the writer, if the buffer had to be flushed.
     pub fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
-        if self.buf.len() + bytes.len() <= self.cap {
-            self.buf.extend_from_slice(bytes);
+        if let Some(room) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            room.copy_from_slice(bytes);
+            self.len += bytes.len();
             return Ok(());
         }
         self.flush_buffer()?;
-        if bytes.len() >= self.cap {
+        if bytes.len() >= self.buf.len() {
             let offset = self.flushed;
             self.inner
                 .write_all(bytes)
                 .map_err(|source| Error::Io { offset, source })?;
             self.flushed += bytes.len() as u64;
         } else {
-            self.buf.extend_from_slice(bytes);
+            self.buf[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
         }
         Ok(())
     }
@@ -201,11 +203,12 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     /// Appends a fixed-size value; the hot path of every primitive.
     #[inline]
     pub(crate) fn put<const N: usize>(&mut self, bytes: [u8; N]) -> Result<()> {
-        if self.buf.len() + N > self.cap {
-            self.flush_buffer()?;
+        if let Some(room) = self.buf.get_mut(self.len..self.len + N) {
+            room.copy_from_slice(&bytes);
+            self.len += N;
+            return Ok(());
         }
-        self.buf.extend_from_slice(&bytes);
-        Ok(())
+        self.write_raw(&bytes)
     }
 
     /// Writes a collection's element count (`CArchive::WriteCount`):
@@ -353,14 +356,15 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
             .map_err(|source| Error::Io { offset, source })
     }
 
+    #[cold]
     fn flush_buffer(&mut self) -> Result<()> {
-        if self.buf.is_empty() {
+        if self.len == 0 {
             return Ok(());
         }
         let offset = self.flushed;
-        let result = self.inner.write_all(&self.buf);
-        self.flushed += self.buf.len() as u64;
-        self.buf.clear();
+        let result = self.inner.write_all(&self.buf[..self.len]);
+        self.flushed += self.len as u64;
+        self.len = 0;
         result.map_err(|source| Error::Io { offset, source })
     }
 
@@ -384,19 +388,19 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
         W: Sized,
     {
         self.finished = true;
-        self.buf.clear();
+        self.len = 0;
     }
 }
 
 impl<W: Write + ?Sized> Drop for StoreArchive<W> {
     fn drop(&mut self) {
-        if self.finished || self.options.no_flush_on_drop || self.buf.is_empty() {
+        if self.finished || self.options.no_flush_on_drop || self.len == 0 {
             return;
         }
         // Errors cannot be reported from drop; `close` is the way to see them.
         let _ = self
             .inner
-            .write_all(&self.buf)
+            .write_all(&self.buf[..self.len])
             .and_then(|()| self.inner.flush());
     }
 }

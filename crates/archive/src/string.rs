@@ -212,11 +212,38 @@ impl fmt::Display for MfcString {
     }
 }
 
+/// UTF-16LE bytes as text, unpaired surrogates as U+FFFD. ASCII-only text, the
+/// usual case, skips the general decoder's set-up.
+fn utf16le_to_string(bytes: &[u8]) -> String {
+    if bytes
+        .chunks_exact(2)
+        .all(|pair| pair[0] < 0x80 && pair[1] == 0)
+    {
+        let ascii: Vec<u8> = bytes.chunks_exact(2).map(|pair| pair[0]).collect();
+        if let Ok(text) = String::from_utf8(ascii) {
+            return text;
+        }
+    }
+    encoding_rs::UTF_16LE
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned()
+}
+
 /// Encodes `text` for an ANSI string; unmappable characters become `?`.
+///
+/// ASCII needs no work: every encoding `encoding_rs` encodes into (the UTF-16
+/// ones encode as UTF-8) writes ASCII as itself.
+#[inline]
 fn encode_ansi<'t>(text: &'t str, code_page: &'static Encoding) -> Cow<'t, [u8]> {
-    if text.is_ascii() && code_page.is_ascii_compatible() {
+    if text.is_ascii() {
         return Cow::Borrowed(text.as_bytes());
     }
+    encode_non_ascii(text, code_page)
+}
+
+#[cold]
+fn encode_non_ascii(text: &str, code_page: &'static Encoding) -> Cow<'static, [u8]> {
     let mut encoder = code_page.output_encoding().new_encoder();
     let mut out = Vec::with_capacity(text.len());
     let mut rest = text;
@@ -225,7 +252,8 @@ fn encode_ansi<'t>(text: &'t str, code_page: &'static Encoding) -> Cow<'t, [u8]>
             .max_buffer_length_from_utf8_without_replacement(rest.len())
             .unwrap_or(rest.len() * 4 + 16);
         out.reserve(room.max(1));
-        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+        let (result, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
         rest = &rest[read..];
         match result {
             encoding_rs::EncoderResult::InputEmpty => return Cow::Owned(out),
@@ -257,9 +285,36 @@ impl Storing<'_> {
         }
     }
 
-    fn write_utf16(&mut self, units: impl ExactSizeIterator<Item = u16>) -> Result<()> {
-        self.write_string_length(units.len(), true)?;
-        units.into_iter().try_for_each(|unit| self.put(unit.to_le_bytes()))
+    /// Writes ASCII text as a Unicode string, widening each byte to a unit.
+    fn write_ascii_as_utf16(&mut self, ascii: &[u8]) -> Result<()> {
+        self.write_string_length(ascii.len(), true)?;
+        let mut chunk = [0u8; 512];
+        for part in ascii.chunks(256) {
+            for (pair, &byte) in chunk.chunks_exact_mut(2).zip(part) {
+                pair[0] = byte;
+                pair[1] = 0;
+            }
+            self.write_raw(&chunk[..part.len() * 2])?;
+        }
+        Ok(())
+    }
+
+    /// Writes a Unicode string: the prefix for `len` units, then the units,
+    /// widened to little-endian bytes a chunk at a time.
+    fn write_utf16(&mut self, len: usize, mut units: impl Iterator<Item = u16>) -> Result<()> {
+        self.write_string_length(len, true)?;
+        let mut chunk = [0u8; 512];
+        loop {
+            let mut filled = 0;
+            for (slot, unit) in chunk.chunks_exact_mut(2).zip(&mut units) {
+                slot.copy_from_slice(&unit.to_le_bytes());
+                filled += 2;
+            }
+            if filled == 0 {
+                return Ok(());
+            }
+            self.write_raw(&chunk[..filled])?;
+        }
     }
 }
 
@@ -288,19 +343,71 @@ impl Loading<'_> {
         if dword < 0xFFFF_FFFF {
             return Ok((u64::from(dword), unicode));
         }
-        Ok((u64::from_le_bytes(self.take("a string length (QWORD)")?), unicode))
+        Ok((
+            u64::from_le_bytes(self.take("a string length (QWORD)")?),
+            unicode,
+        ))
     }
 
     /// Reads a whole `CString` of either width.
     fn read_text(&mut self) -> Result<Text> {
+        self.read_string_with(|bytes, unicode| {
+            if unicode {
+                Text::Unicode(
+                    bytes
+                        .chunks_exact(2)
+                        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                        .collect(),
+                )
+            } else {
+                Text::Ansi(bytes.to_vec())
+            }
+        })
+    }
+
+    /// Reads a whole `CString` and hands `f` its payload bytes (UTF-16LE for
+    /// Unicode) and whether it was Unicode.
+    #[inline]
+    fn read_string_with<T>(&mut self, f: impl FnOnce(&[u8], bool) -> T) -> Result<T> {
+        // The common cases: a short string already in the buffer.
+        let limit = self.options().limits.max_string_len;
+        let unread = self.unread();
+        let (unicode, prefix) = match unread {
+            [0xFF, 0xFE, 0xFF, ..] => (true, 3),
+            _ => (false, 0),
+        };
+        if let Some(&len) = unread.get(prefix) {
+            let len = usize::from(len);
+            let start = prefix + 1;
+            let bytes = if unicode { len * 2 } else { len };
+            if len < 0xFF && len as u64 <= limit {
+                if let Some(text) = unread.get(start..start + bytes) {
+                    let out = f(text, unicode);
+                    self.consume(start + bytes);
+                    return Ok(out);
+                }
+            }
+        }
+        self.read_string_slow(f)
+    }
+
+    fn read_string_slow<T>(&mut self, f: impl FnOnce(&[u8], bool) -> T) -> Result<T> {
         let offset = self.offset();
         let (len, unicode) = self.read_string_length()?;
-        self.check_limit(offset, "a string length", len, self.options().limits.max_string_len)?;
+        self.check_limit(
+            offset,
+            "a string length",
+            len,
+            self.options().limits.max_string_len,
+        )?;
         let len = len as usize;
         if !unicode {
-            return Ok(Text::Ansi(self.read_vec(len, offset, || {
-                format!("an ANSI string of {len} bytes (string at byte {offset})")
-            })?));
+            return self.with_bytes(
+                len,
+                offset,
+                || format!("an ANSI string of {len} bytes (string at byte {offset})"),
+                |bytes| f(bytes, false),
+            );
         }
         let Some(byte_len) = len.checked_mul(2) else {
             return Err(Error::LimitExceeded {
@@ -310,15 +417,12 @@ impl Loading<'_> {
                 limit: (usize::MAX / 2) as u64,
             });
         };
-        let bytes = self.read_vec(byte_len, offset, || {
-            format!("a Unicode string of {len} UTF-16 units (string at byte {offset})")
-        })?;
-        Ok(Text::Unicode(
-            bytes
-                .chunks_exact(2)
-                .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-                .collect(),
-        ))
+        self.with_bytes(
+            byte_len,
+            offset,
+            || format!("a Unicode string of {len} UTF-16 units (string at byte {offset})"),
+            |bytes| f(bytes, true),
+        )
     }
 }
 
@@ -329,7 +433,7 @@ impl Store for MfcString {
                 ar.write_string_length(bytes.len(), false)?;
                 ar.write_raw(bytes)
             }
-            Text::Unicode(units) => ar.write_utf16(units.iter().copied()),
+            Text::Unicode(units) => ar.write_utf16(units.len(), units.iter().copied()),
         }
     }
 }
@@ -343,13 +447,13 @@ impl Load for MfcString {
     }
 }
 
-/// Rust text is stored in the archive's [`StringForm`](crate::StringForm):
+/// Rust text is stored in the archive's [`StringForm`]:
 /// Unicode by default, or ANSI in the archive's code page.
 impl Store for str {
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
         match ar.options().string_form {
-            StringForm::Unicode if self.is_ascii() => ar.write_utf16(self.bytes().map(u16::from)),
-            StringForm::Unicode => ar.write_utf16(self.encode_utf16().collect::<Vec<_>>().into_iter()),
+            StringForm::Unicode if self.is_ascii() => ar.write_ascii_as_utf16(self.as_bytes()),
+            StringForm::Unicode => ar.write_utf16(self.encode_utf16().count(), self.encode_utf16()),
             StringForm::Ansi => {
                 let bytes = encode_ansi(self, ar.options().code_page);
                 ar.write_string_length(bytes.len(), false)?;
@@ -370,12 +474,13 @@ impl Store for String {
 /// load an [`MfcString`] to keep the exact units.
 impl Load for String {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
-        match ar.read_text()? {
-            Text::Ansi(bytes) => Ok(match ar.options().code_page.decode_without_bom_handling(&bytes).0 {
-                Cow::Borrowed(_) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                Cow::Owned(text) => text,
-            }),
-            Text::Unicode(units) => Ok(String::from_utf16_lossy(&units)),
-        }
+        let ansi = ar.options().code_page;
+        ar.read_string_with(|bytes, unicode| {
+            if unicode {
+                utf16le_to_string(bytes)
+            } else {
+                ansi.decode_without_bom_handling(bytes).0.into_owned()
+            }
+        })
     }
 }

@@ -137,7 +137,9 @@ impl Load for Time {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let first = u32::from_le_bytes(ar.take("a CTime (DWORD)")?);
         if first == TIME64_MARKER {
-            Ok(Time(i64::from_le_bytes(ar.take("a 64-bit CTime after its marker")?)))
+            Ok(Time(i64::from_le_bytes(
+                ar.take("a 64-bit CTime after its marker")?,
+            )))
         } else {
             Ok(Time(i64::from(first as i32)))
         }
@@ -158,7 +160,10 @@ impl Store for TimeSpan {
         if self.0 > i64::from(u32::MAX) || self.0 < i64::from(i32::MIN) {
             return Err(Error::Generic {
                 offset: ar.offset(),
-                message: format!("expected a CTimeSpan that fits a DWORD, found {} seconds", self.0),
+                message: format!(
+                    "expected a CTimeSpan that fits a DWORD, found {} seconds",
+                    self.0
+                ),
             });
         }
         ar.put((self.0 as u32).to_le_bytes())
@@ -167,7 +172,9 @@ impl Store for TimeSpan {
 
 impl Load for TimeSpan {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
-        Ok(TimeSpan(i64::from(i32::from_le_bytes(ar.take("a CTimeSpan (DWORD)")?))))
+        Ok(TimeSpan(i64::from(i32::from_le_bytes(
+            ar.take("a CTimeSpan (DWORD)")?,
+        ))))
     }
 }
 

@@ -17,7 +17,11 @@ fn spec_table_3() {
         (1 << 32, "FF FF FF FF FF FF 00 00 00 00 01 00 00 00"),
     ] {
         let bytes = hex(bytes);
-        assert_eq!(stored(|ar| ar.write_count(count)), bytes, "count {count:#x}");
+        assert_eq!(
+            stored(|ar| ar.write_count(count)),
+            bytes,
+            "count {count:#x}"
+        );
         let mut ar = Archive::load(&bytes[..]);
         assert_eq!(ar.read_count().unwrap(), count, "bytes {bytes:02X?}");
         common::assert_at_end(&mut ar);
@@ -27,6 +31,9 @@ fn spec_table_3() {
 #[test]
 fn a_collection_body_is_the_count_then_the_elements() {
     // CDWordArray / CArray<DWORD> with three elements.
-    common::assert_vector(vec![1u32, 2, 3], &hex("03 00 01 00 00 00 02 00 00 00 03 00 00 00"));
+    common::assert_vector(
+        vec![1u32, 2, 3],
+        &hex("03 00 01 00 00 00 02 00 00 00 03 00 00 00"),
+    );
     common::assert_vector(Vec::<u16>::new(), &hex("00 00"));
 }

@@ -34,7 +34,10 @@ impl mfc_archive::Load for AgeV2 {
     fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
         let schema_seen = ar.object_schema();
         assert_eq!(ar.object_schema(), None, "GetObjectSchema answers once");
-        Ok(AgeV2 { years: ar.read()?, schema_seen })
+        Ok(AgeV2 {
+            years: ar.read()?,
+            schema_seen,
+        })
     }
 }
 
@@ -54,7 +57,12 @@ fn loader(bytes: &[u8]) -> LoadArchive<&[u8]> {
 }
 
 fn years(object: &Option<ObjectRef>) -> i32 {
-    object.as_ref().expect("an object").downcast_ref::<Age>().expect("a CAge").years
+    object
+        .as_ref()
+        .expect("an object")
+        .downcast_ref::<Age>()
+        .expect("a CAge")
+        .years
 }
 
 #[test]
@@ -66,7 +74,13 @@ fn null_object() {
 #[test]
 fn two_objects_of_one_class_share_its_description() {
     let bytes = hex(r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 01 80 28 00 00 00"#);
-    assert_eq!(stored(|ar| { ar.write_object(Some(&age(21)))?; ar.write_object(Some(&age(40))) }), bytes);
+    assert_eq!(
+        stored(|ar| {
+            ar.write_object(Some(&age(21)))?;
+            ar.write_object(Some(&age(40)))
+        }),
+        bytes
+    );
     let mut ar = loader(&bytes);
     let (a1, a2) = (ar.read_object().unwrap(), ar.read_object().unwrap());
     assert_eq!((years(&a1), years(&a2)), (21, 40));
@@ -77,7 +91,13 @@ fn two_objects_of_one_class_share_its_description() {
 fn the_same_object_twice_is_a_back_reference_and_loads_as_one_object() {
     let bytes = hex(r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 02 00"#);
     let a1 = age(21);
-    assert_eq!(stored(|ar| { ar.write_object(Some(&a1))?; ar.write_object(Some(&a1)) }), bytes);
+    assert_eq!(
+        stored(|ar| {
+            ar.write_object(Some(&a1))?;
+            ar.write_object(Some(&a1))
+        }),
+        bytes
+    );
     let mut ar = loader(&bytes);
     let first = ar.read_object().unwrap().unwrap();
     let second = ar.read_object().unwrap().unwrap();
@@ -91,20 +111,31 @@ fn an_obarray_body_with_null_and_back_references() {
     let array = vec![Some(a1.clone()), None, Some(a1), Some(a2)];
     assert_eq!(stored(|ar| ar.write(&array)), bytes);
     let loaded: Vec<Option<ObjectRef>> = loader(&bytes).read().unwrap();
-    assert_eq!(loaded.iter().map(Option::is_some).collect::<Vec<_>>(), [true, false, true, true]);
-    assert!(Arc::ptr_eq(loaded[0].as_ref().unwrap(), loaded[2].as_ref().unwrap()));
+    assert_eq!(
+        loaded.iter().map(Option::is_some).collect::<Vec<_>>(),
+        [true, false, true, true]
+    );
+    assert!(Arc::ptr_eq(
+        loaded[0].as_ref().unwrap(),
+        loaded[2].as_ref().unwrap()
+    ));
     assert_eq!(years(&loaded[3]), 40);
 }
 
 #[test]
 fn an_obarray_by_pointer_is_an_object_of_class_cobarray() {
-    let bytes = hex(r#"FF FF 00 00 08 00 "CObArray" 04 00 FF FF 01 00 04 00 "CAge" 15 00 00 00 00 00 04 00 03 80 28 00 00 00"#);
+    let bytes = hex(
+        r#"FF FF 00 00 08 00 "CObArray" 04 00 FF FF 01 00 04 00 "CAge" 15 00 00 00 00 00 04 00 03 80 28 00 00 00"#,
+    );
     let (a1, a2) = (age(21), age(40));
     let array: ObjectRef = Arc::new(ObArray(vec![Some(a1.clone()), None, Some(a1), Some(a2)]));
     assert_eq!(stored(|ar| ar.write_object(Some(&array))), bytes);
     let loaded = loader(&bytes).read_object_as::<ObArray>().unwrap().unwrap();
     assert_eq!(loaded.0.len(), 4);
-    assert!(Arc::ptr_eq(loaded.0[0].as_ref().unwrap(), loaded.0[2].as_ref().unwrap()));
+    assert!(Arc::ptr_eq(
+        loaded.0[0].as_ref().unwrap(),
+        loaded.0[2].as_ref().unwrap()
+    ));
 }
 
 #[test]
@@ -127,7 +158,10 @@ fn map_object_takes_an_index_without_bytes() {
 
 #[test]
 fn versionable_schema_is_not_stored_and_accepts_other_schemas() {
-    let v2: ObjectRef = Arc::new(AgeV2 { years: 5, schema_seen: None });
+    let v2: ObjectRef = Arc::new(AgeV2 {
+        years: 5,
+        schema_seen: None,
+    });
     let bytes = stored(|ar| ar.write_object(Some(&v2)));
     assert_eq!(bytes, hex(r#"FF FF 02 00 04 00 "CAge" 05 00 00 00"#));
 
@@ -137,8 +171,20 @@ fn versionable_schema_is_not_stored_and_accepts_other_schemas() {
     ar.register::<AgeV2>();
     let first = ar.read_object_as::<AgeV2>().unwrap().unwrap();
     let second = ar.read_object_as::<AgeV2>().unwrap().unwrap();
-    assert_eq!(*first, AgeV2 { years: 21, schema_seen: Some(1) });
-    assert_eq!(*second, AgeV2 { years: 22, schema_seen: Some(1) });
+    assert_eq!(
+        *first,
+        AgeV2 {
+            years: 21,
+            schema_seen: Some(1)
+        }
+    );
+    assert_eq!(
+        *second,
+        AgeV2 {
+            years: 22,
+            schema_seen: Some(1)
+        }
+    );
 }
 
 #[test]
@@ -146,7 +192,18 @@ fn a_schema_mismatch_without_versionable_is_bad_schema() {
     let bytes = hex(r#"FF FF 02 00 04 00 "CAge" 15 00 00 00"#);
     let err = loader(&bytes).read_object().unwrap_err();
     assert_eq!(err.cause(), Cause::BadSchema);
-    assert!(matches!(err, mfc_archive::Error::BadSchema { expected: 1, found: 2, offset: 0, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            mfc_archive::Error::BadSchema {
+                expected: 1,
+                found: 2,
+                offset: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 /// Writes `n` placeholder objects into the index space (via MapObject), so the next
@@ -208,7 +265,9 @@ fn object_index_0x7ffe_is_small_and_0x7fff_is_big() {
 
 #[test]
 fn small_indices_in_big_form_are_accepted() {
-    let bytes = hex(r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 FF 7F 02 00 00 00 FF 7F 01 00 00 80 28 00 00 00"#);
+    let bytes = hex(
+        r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 FF 7F 02 00 00 00 FF 7F 01 00 00 80 28 00 00 00"#,
+    );
     let mut ar = loader(&bytes);
     let first = ar.read_object().unwrap().unwrap();
     assert!(Arc::ptr_eq(&first, &ar.read_object().unwrap().unwrap()));
@@ -245,8 +304,14 @@ fn bad_tags_are_bad_index_with_their_offset() {
         ("05 00", "an object index past the end"),
         ("00 80", "class index 0"),
         ("02 80", "a class index past the end"),
-        (r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 01 00"#, "an object tag naming a class"),
-        (r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 02 80"#, "a class tag naming an object"),
+        (
+            r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 01 00"#,
+            "an object tag naming a class",
+        ),
+        (
+            r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 02 80"#,
+            "a class tag naming an object",
+        ),
     ];
     for (bytes, what) in cases {
         let bytes = hex(bytes);
@@ -266,7 +331,9 @@ fn bad_tags_are_bad_index_with_their_offset() {
 
 #[test]
 fn unknown_or_long_class_names_are_bad_class() {
-    let err = loader(&hex(r#"FF FF 01 00 05 00 "CAges" 15 00 00 00"#)).read_object().unwrap_err();
+    let err = loader(&hex(r#"FF FF 01 00 05 00 "CAges" 15 00 00 00"#))
+        .read_object()
+        .unwrap_err();
     assert_eq!(err.cause(), Cause::BadClass);
     assert!(err.to_string().contains("\"CAges\""), "{err}");
 
@@ -277,7 +344,9 @@ fn unknown_or_long_class_names_are_bad_class() {
     assert!(err.to_string().contains("64 bytes"), "{err}");
 
     // Names compare case-sensitively, as lstrcmpA does.
-    let err = loader(&hex(r#"FF FF 01 00 04 00 "cage" 15 00 00 00"#)).read_object().unwrap_err();
+    let err = loader(&hex(r#"FF FF 01 00 04 00 "cage" 15 00 00 00"#))
+        .read_object()
+        .unwrap_err();
     assert_eq!(err.cause(), Cause::BadClass);
 }
 
@@ -286,7 +355,10 @@ fn a_typed_read_rejects_another_class() {
     let bytes = hex(r#"FF FF 00 00 08 00 "CObArray" 00 00"#);
     let err = loader(&bytes).read_object_as::<Age>().unwrap_err();
     assert_eq!(err.cause(), Cause::BadClass);
-    assert!(err.to_string().contains("CAge") && err.to_string().contains("CObArray"), "{err}");
+    assert!(
+        err.to_string().contains("CAge") && err.to_string().contains("CObArray"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -302,7 +374,9 @@ fn classes_that_mfc_cannot_store_are_refused() {
     #[mfc(class = "CDynamicOnly", schema = 0xFFFF)]
     struct DynamicOnly;
     let mut out = Vec::new();
-    let err = Archive::store(&mut out).write_class(&RuntimeClass::of::<DynamicOnly>()).unwrap_err();
+    let err = Archive::store(&mut out)
+        .write_class(&RuntimeClass::of::<DynamicOnly>())
+        .unwrap_err();
     assert_eq!(err.cause(), Cause::Generic);
     assert!(err.to_string().contains("schema 0xFFFF"), "{err}");
 }

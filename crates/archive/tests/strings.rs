@@ -25,7 +25,10 @@ fn spec_table_2_3_short_forms() {
     assert_vector(MfcString::ansi(Vec::new()), &hex("00"));
     assert_vector(MfcString::unicode(""), &hex("FF FE FF 00"));
     assert_vector(MfcString::ansi(*b"abc"), &hex("03 61 62 63"));
-    assert_vector(MfcString::unicode("abc"), &hex("FF FE FF 03 61 00 62 00 63 00"));
+    assert_vector(
+        MfcString::unicode("abc"),
+        &hex("FF FE FF 03 61 00 62 00 63 00"),
+    );
 }
 
 #[test]
@@ -79,11 +82,23 @@ fn the_64_bit_length_form_is_read_and_checked_against_the_limit() {
     let bytes = hex("FF FF FF FF FF FF FF 00 00 00 00 01 00 00 00");
     let err = Archive::load(&bytes[..]).read::<MfcString>().unwrap_err();
     assert!(
-        matches!(err, mfc_archive::Error::LimitExceeded { found: 0x1_0000_0000, offset: 0, .. }),
+        matches!(
+            err,
+            mfc_archive::Error::LimitExceeded {
+                found: 0x1_0000_0000,
+                offset: 0,
+                ..
+            }
+        ),
         "{err}"
     );
-    let options = Options { limits: Limits::unlimited(), ..Options::default() };
-    let err = Archive::load_with(&bytes[..], options).read::<MfcString>().unwrap_err();
+    let options = Options {
+        limits: Limits::unlimited(),
+        ..Options::default()
+    };
+    let err = Archive::load_with(&bytes[..], options)
+        .read::<MfcString>()
+        .unwrap_err();
     assert_eq!(err.cause(), Cause::EndOfFile, "{err}");
 }
 
@@ -102,28 +117,60 @@ fn a_string_cut_short_is_end_of_file_with_its_offset() {
 fn ansi_text_decodes_with_the_archive_code_page() {
     // "张三" in GBK (code page 936) as an MBCS build of MFCexp1's authors wrote it.
     let bytes = hex("04 D5 C5 C8 FD");
-    let gbk = Options { code_page: code_page(936).unwrap(), ..Options::default() };
+    let gbk = Options {
+        code_page: code_page(936).unwrap(),
+        ..Options::default()
+    };
     let s: MfcString = Archive::load_with(&bytes[..], gbk).read().unwrap();
     assert_eq!(s.to_string_lossy(), "张三");
     let text: String = Archive::load_with(&bytes[..], gbk).read().unwrap();
     assert_eq!(text, "张三");
     // Korean (949) and Japanese (932).
     let korean = hex("04 C7 D1 B1 DB");
-    let cp949 = Options { code_page: code_page(949).unwrap(), ..Options::default() };
-    assert_eq!(Archive::load_with(&korean[..], cp949).read::<String>().unwrap(), "한글");
+    let cp949 = Options {
+        code_page: code_page(949).unwrap(),
+        ..Options::default()
+    };
+    assert_eq!(
+        Archive::load_with(&korean[..], cp949)
+            .read::<String>()
+            .unwrap(),
+        "한글"
+    );
     let japanese = hex("04 93 FA 96 7B");
-    let cp932 = Options { code_page: code_page(932).unwrap(), ..Options::default() };
-    assert_eq!(Archive::load_with(&japanese[..], cp932).read::<String>().unwrap(), "日本");
+    let cp932 = Options {
+        code_page: code_page(932).unwrap(),
+        ..Options::default()
+    };
+    assert_eq!(
+        Archive::load_with(&japanese[..], cp932)
+            .read::<String>()
+            .unwrap(),
+        "日本"
+    );
     // Windows-1252 by default: 0x80 is the euro sign.
-    assert_eq!(Archive::load(&hex("01 80")[..]).read::<String>().unwrap(), "€");
+    assert_eq!(
+        Archive::load(&hex("01 80")[..]).read::<String>().unwrap(),
+        "€"
+    );
 }
 
 #[test]
 fn rust_strings_store_in_the_archive_string_form() {
-    assert_eq!(common::stored(|ar| ar.write("abc")), hex("FF FE FF 03 61 00 62 00 63 00"));
-    assert_eq!(common::stored(|ar| ar.write("张三")), hex("FF FE FF 02 20 5F 09 4E"));
+    assert_eq!(
+        common::stored(|ar| ar.write("abc")),
+        hex("FF FE FF 03 61 00 62 00 63 00")
+    );
+    assert_eq!(
+        common::stored(|ar| ar.write("张三")),
+        hex("FF FE FF 02 20 5F 09 4E")
+    );
     let mut out = Vec::new();
-    let gbk = Options { string_form: StringForm::Ansi, code_page: code_page(936).unwrap(), ..Options::default() };
+    let gbk = Options {
+        string_form: StringForm::Ansi,
+        code_page: code_page(936).unwrap(),
+        ..Options::default()
+    };
     let mut ar = Archive::store_with(&mut out, gbk);
     ar.write("张三").unwrap();
     ar.write(&String::from("a")).unwrap();

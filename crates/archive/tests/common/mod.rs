@@ -13,7 +13,7 @@ pub fn hex(spec: &str) -> Vec<u8> {
     while !rest.is_empty() {
         if let Some(quoted) = rest.strip_prefix('"') {
             let end = quoted.find('"').expect("closing quote in test vector");
-            out.extend_from_slice(quoted[..end].as_bytes());
+            out.extend_from_slice(&quoted.as_bytes()[..end]);
             rest = quoted[end + 1..].trim_start();
         } else {
             let end = rest.find(' ').unwrap_or(rest.len());
@@ -38,12 +38,25 @@ pub fn stored(f: impl FnOnce(&mut StoreArchive<&mut Vec<u8>>) -> Result<()>) -> 
 pub fn assert_vector<T: Store + Load + PartialEq + Debug>(value: T, bytes: &[u8]) {
     assert_eq!(stored(|ar| ar.write(&value)), bytes, "storing {value:?}");
     let mut ar = Archive::load(bytes);
-    assert_eq!(ar.read::<T>().expect("loading succeeds"), value, "loading {bytes:02X?}");
+    assert_eq!(
+        ar.read::<T>().expect("loading succeeds"),
+        value,
+        "loading {bytes:02X?}"
+    );
     assert_at_end(&mut ar);
 }
 
 /// Asserts the archive has consumed its whole input.
 pub fn assert_at_end<R: std::io::Read>(ar: &mut LoadArchive<R>) {
-    assert!(ar.is_buffer_empty(), "unread bytes at offset {}", ar.offset());
-    assert_eq!(ar.get_mut().read(&mut [0u8; 1]).expect("read"), 0, "input continues past offset {}", ar.offset());
+    assert!(
+        ar.is_buffer_empty(),
+        "unread bytes at offset {}",
+        ar.offset()
+    );
+    assert_eq!(
+        ar.get_mut().read(&mut [0u8; 1]).expect("read"),
+        0,
+        "input continues past offset {}",
+        ar.offset()
+    );
 }
