@@ -88,6 +88,11 @@ pub use values::{
 /// ```
 pub use mfc_archive_derive::Serialize;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// The two kinds of `CArchive`: one type for each mode, so a load archive cannot
 /// be written to (MFC finds that out at run time with `readOnly`).
 #[derive(Debug)]

@@ -1,0 +1,241 @@
+//! What stream and datagram sockets share: the socket2 handle, per-socket
+//! timeouts, cancellation, and the loop that turns a non-blocking system call into
+//! a blocking one (MFC's `PumpMessages`, without a message pump).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, SockAddr};
+
+use crate::cancel::{CancelHandle, Cancelled};
+use crate::sys::{self, Interest, Waker, Woken};
+
+/// Which operation a timeout applies to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Op {
+    Connect = 0,
+    Accept = 1,
+    Read = 2,
+    Write = 3,
+}
+
+/// No timeout, in the atomic encoding.
+const NO_TIMEOUT: u64 = u64::MAX;
+
+/// State shared between a socket and its cancel handles.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) cancelled: AtomicBool,
+    nonblocking: AtomicBool,
+    /// Calls in progress that are waiting.
+    waiting: AtomicUsize,
+    /// The wakers of the threads waiting, one entry per waiting call.
+    waiters: Mutex<Vec<Arc<Waker>>>,
+    /// Timeouts in nanoseconds, indexed by [`Op`].
+    timeouts: [AtomicU64; 4],
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            cancelled: AtomicBool::new(false),
+            nonblocking: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            waiters: Mutex::new(Vec::new()),
+            timeouts: std::array::from_fn(|_| AtomicU64::new(NO_TIMEOUT)),
+        }
+    }
+
+    pub(crate) fn wake_waiters(&self) {
+        for waker in self
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            waker.wake();
+        }
+    }
+}
+
+/// A socket2 socket in non-blocking mode plus the state that makes its calls
+/// blocking, with deadlines and cancellation.
+#[derive(Debug)]
+pub(crate) struct Base {
+    pub(crate) socket: socket2::Socket,
+    shared: Arc<Shared>,
+}
+
+impl Base {
+    /// Wraps `socket`, putting it in non-blocking mode.
+    pub(crate) fn new(socket: socket2::Socket) -> io::Result<Self> {
+        sys::prepare(&socket)?;
+        Ok(Base::from_prepared(socket))
+    }
+
+    /// Wraps a socket already in non-blocking mode.
+    pub(crate) fn from_prepared(socket: socket2::Socket) -> Self {
+        Base {
+            socket,
+            shared: Arc::new(Shared::new()),
+        }
+    }
+
+    pub(crate) fn timeout(&self, op: Op) -> Option<Duration> {
+        match self.shared.timeouts[op as usize].load(Ordering::Relaxed) {
+            NO_TIMEOUT => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    pub(crate) fn set_timeout(&self, op: Op, timeout: Option<Duration>) {
+        let nanos = timeout.map_or(NO_TIMEOUT, |t| {
+            u64::try_from(t.as_nanos()).unwrap_or(NO_TIMEOUT - 1)
+        });
+        self.shared.timeouts[op as usize].store(nanos, Ordering::Relaxed);
+    }
+
+    pub(crate) fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(Arc::clone(&self.shared))
+    }
+
+    pub(crate) fn clear_cancel(&self) {
+        self.shared.cancelled.store(false, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_blocking(&self) -> bool {
+        self.shared.waiting.load(Ordering::SeqCst) > 0
+    }
+
+    pub(crate) fn set_nonblocking(&self, nonblocking: bool) {
+        self.shared
+            .nonblocking
+            .store(nonblocking, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_nonblocking(&self) -> bool {
+        self.shared.nonblocking.load(Ordering::Relaxed)
+    }
+
+    fn check_cancelled(&self) -> io::Result<()> {
+        if self.shared.cancelled.load(Ordering::SeqCst) {
+            return Err(Cancelled::error());
+        }
+        Ok(())
+    }
+
+    /// Runs `op` until it does not answer `WouldBlock`, waiting for `interest`
+    /// between attempts, within the timeout of `kind`. In non-blocking mode the
+    /// first `WouldBlock` is returned as it is.
+    pub(crate) fn blocking<T>(
+        &self,
+        kind: Op,
+        interest: Interest,
+        mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let deadline = self.timeout(kind).map(|t| Instant::now() + t);
+        loop {
+            self.check_cancelled()?;
+            match op(&self.socket) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && !self.is_nonblocking() => {
+                    self.wait(interest, deadline, kind)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Waits once for `interest`, or fails with `TimedOut` or `Cancelled`.
+    pub(crate) fn wait(
+        &self,
+        interest: Interest,
+        deadline: Option<Instant>,
+        kind: Op,
+    ) -> io::Result<()> {
+        let waker = Waker::current()?;
+        self.shared.waiting.fetch_add(1, Ordering::SeqCst);
+        self.shared
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&waker));
+        let result = self.wait_registered(interest, deadline, &waker, kind);
+        {
+            let mut waiters = self
+                .shared
+                .waiters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, &waker)) {
+                waiters.swap_remove(at);
+            }
+        }
+        self.shared.waiting.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn wait_registered(
+        &self,
+        interest: Interest,
+        deadline: Option<Instant>,
+        waker: &Waker,
+        kind: Op,
+    ) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        loop {
+            // Checked after registering, so a cancel cannot slip in unseen.
+            self.check_cancelled()?;
+            match sys::wait(self.socket.as_raw_fd(), interest, waker, deadline)? {
+                Woken::Ready => return Ok(()),
+                Woken::Wake => {}
+                Woken::TimedOut => {
+                    let what = match kind {
+                        Op::Connect => "connect",
+                        Op::Accept => "accept",
+                        Op::Read => "read",
+                        Op::Write => "write",
+                    };
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("{what} timed out"),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The socket's address family.
+    pub(crate) fn domain(&self) -> io::Result<Domain> {
+        Ok(self.socket.local_addr()?.domain())
+    }
+
+    /// `addr` in the form this socket can use: IPv4 becomes IPv4-mapped IPv6 on
+    /// an IPv6 socket; `None` if the family cannot reach it.
+    pub(crate) fn target(&self, addr: SocketAddr) -> io::Result<Option<SockAddr>> {
+        let domain = self.domain()?;
+        Ok(match addr {
+            SocketAddr::V4(v4) if domain == Domain::IPV6 => {
+                if self.socket.only_v6()? {
+                    None
+                } else {
+                    let mapped = SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port());
+                    Some(mapped.into())
+                }
+            }
+            SocketAddr::V6(_) if domain == Domain::IPV4 => None,
+            addr => Some(addr.into()),
+        })
+    }
+}
+
+/// A socket address as the user gave it: IPv4-mapped IPv6 shown as IPv4.
+pub(crate) fn canonical(addr: SockAddr) -> io::Result<SocketAddr> {
+    let addr = addr
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an IP socket address"))?;
+    Ok(SocketAddr::new(addr.ip().to_canonical(), addr.port()))
+}

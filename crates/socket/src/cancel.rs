@@ -1,0 +1,98 @@
+//! Cancelling a blocking call from another thread (`CSocket::CancelBlockingCall`,
+//! made thread-safe), and the error it produces.
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::base::Shared;
+
+/// A cloneable, thread-safe handle that cancels the blocking calls of one socket.
+///
+/// [`cancel`](Self::cancel) makes the call blocked on the socket return at once
+/// with a [`Cancelled`] error, and so does every later blocking call until the
+/// socket's `clear_cancel` is called. (MFC guarantees only `Close` after a cancel;
+/// here the socket stays usable once cleared.)
+///
+/// ```
+/// use sockarc::{is_cancelled, Socket};
+/// # fn main() -> std::io::Result<()> {
+/// let server = Socket::builder().address([127, 0, 0, 1].into()).create()?;
+/// server.listen()?;
+/// let cancel = server.cancel_handle();
+/// let waiter = std::thread::spawn(move || server.accept().map(drop));
+/// cancel.cancel();
+/// assert!(is_cancelled(&waiter.join().unwrap().unwrap_err()));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct CancelHandle {
+    shared: Arc<Shared>,
+}
+
+impl CancelHandle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        CancelHandle { shared }
+    }
+
+    /// Cancels the socket's blocking call in progress, if any, and every later
+    /// one until cleared.
+    pub fn cancel(&self) {
+        self.shared.cancelled.store(true, Ordering::SeqCst);
+        self.shared.wake_waiters();
+    }
+
+    /// Whether the socket is cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+/// The error inside the `io::Error` of a cancelled call (`WSAEINTR` after
+/// `CancelBlockingCall` in MFC).
+///
+/// Its kind is `ErrorKind::Other`, deliberately not `Interrupted`, which
+/// `read_exact` and `write_all` would silently retry. Test for it with
+/// [`is_cancelled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the blocking socket call was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+impl Cancelled {
+    pub(crate) fn error() -> io::Error {
+        io::Error::other(Cancelled)
+    }
+}
+
+/// `true` if `err` comes from a cancelled call, however it was wrapped: directly,
+/// or as the source of an archive error converted to `io::Error`.
+pub fn is_cancelled(err: &io::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = err.get_ref().map(|e| e as _);
+    while let Some(e) = source {
+        if e.is::<Cancelled>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return is_cancelled(io);
+        }
+        source = e.source();
+    }
+    false
+}

@@ -1,0 +1,220 @@
+//! The datagram socket (`CSocket`/`CAsyncSocket` with `SOCK_DGRAM`). It has no
+//! [`SocketFile`](crate::SocketFile): archives need a reliable, ordered stream.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use socket2::MaybeUninitSlice;
+
+use crate::base::{canonical, Base, Op};
+use crate::builder::SocketBuilder;
+use crate::cancel::CancelHandle;
+use crate::resolve::resolve;
+use crate::sys::{self, Interest};
+
+/// One datagram received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datagram {
+    /// Bytes placed in the buffer.
+    pub len: usize,
+    /// The sender.
+    pub from: SocketAddr,
+    /// The datagram was longer than the buffer and its tail is lost
+    /// (`WSAEMSGSIZE` in Winsock, `MSG_TRUNC` here).
+    pub truncated: bool,
+}
+
+/// A blocking UDP socket: `CSocket::Create(nPort, SOCK_DGRAM)`.
+///
+/// Datagrams keep their boundaries, may be lost, duplicated or reordered.
+/// Timeouts and cancellation work as on [`Socket`](crate::Socket).
+#[derive(Debug)]
+pub struct DatagramSocket {
+    base: Base,
+}
+
+impl DatagramSocket {
+    pub(crate) fn from_socket2(socket: socket2::Socket) -> io::Result<DatagramSocket> {
+        Ok(DatagramSocket {
+            base: Base::new(socket)?,
+        })
+    }
+
+    /// Creates a datagram socket bound to `port` on every interface, dual-stack
+    /// (`Create(nPort, SOCK_DGRAM)`).
+    ///
+    /// # Errors
+    /// `AddrInUse` when the port is taken; other errors of `socket(2)`/`bind(2)`.
+    pub fn create(port: u16) -> io::Result<DatagramSocket> {
+        SocketBuilder::new().port(port).create_datagram()
+    }
+
+    /// Options for a new socket; finish with
+    /// [`create_datagram`](SocketBuilder::create_datagram).
+    pub fn builder() -> SocketBuilder {
+        SocketBuilder::new()
+    }
+
+    /// Sends one datagram to `addr` (`SendTo`); returns the bytes sent.
+    ///
+    /// # Errors
+    /// `AddrNotAvailable` for an address of the wrong family; the error of
+    /// `sendto(2)` (a datagram over 64 KiB, a broadcast without
+    /// [`set_broadcast`](Self::set_broadcast)); `TimedOut`; a cancel.
+    pub fn send_to(&self, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
+        let target = self.base.target(addr)?.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("{addr} is not of this socket's family"),
+            )
+        })?;
+        self.base.blocking(Op::Write, Interest::Write, |s| {
+            s.send_to_with_flags(buf, &target, sys::SEND_FLAGS)
+        })
+    }
+
+    /// Waits for one datagram (`ReceiveFrom`).
+    ///
+    /// # Errors
+    /// `TimedOut` after the [read timeout](Self::set_read_timeout); a cancel;
+    /// `WouldBlock` in non-blocking mode.
+    pub fn receive_from(&self, buf: &mut [u8]) -> io::Result<Datagram> {
+        let (len, flags, from) = self.base.blocking(Op::Read, Interest::Read, |s| {
+            let mut bufs = [MaybeUninitSlice::new(sys::as_uninit(buf))];
+            s.recv_from_vectored_with_flags(&mut bufs, 0)
+        })?;
+        Ok(Datagram {
+            len,
+            from: canonical(from)?,
+            truncated: flags.is_truncated(),
+        })
+    }
+
+    /// Sets the default peer (`Connect` on a datagram socket): `send` goes there
+    /// and only its datagrams are received. `host` is a literal or a name; the
+    /// first address of this socket's family is used.
+    ///
+    /// # Errors
+    /// `NotFound` for a name without addresses, `AddrNotAvailable` when none is
+    /// of this socket's family, the error of `connect(2)`.
+    pub fn connect(&self, host: &str, port: u16) -> io::Result<()> {
+        for addr in resolve(host, port)? {
+            if let Some(target) = self.base.target(addr)? {
+                return self.base.socket.connect(&target);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("no address of {host:?} is of this socket's family"),
+        ))
+    }
+
+    /// Sends one datagram to the connected peer (`Send`).
+    ///
+    /// # Errors
+    /// `NotConnected` without [`connect`](Self::connect); otherwise as
+    /// [`send_to`](Self::send_to).
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.base.blocking(Op::Write, Interest::Write, |s| {
+            s.send_with_flags(buf, sys::SEND_FLAGS)
+        })
+    }
+
+    /// Waits for one datagram from the connected peer (`Receive`).
+    ///
+    /// # Errors
+    /// As [`receive_from`](Self::receive_from).
+    pub fn receive(&self, buf: &mut [u8]) -> io::Result<Datagram> {
+        self.receive_from(buf)
+    }
+
+    /// `SO_BROADCAST`: allow sending to a broadcast address.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_broadcast(&self, broadcast: bool) -> io::Result<()> {
+        self.base.socket.set_broadcast(broadcast)
+    }
+
+    /// `SO_BROADCAST`.
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.base.socket.broadcast()
+    }
+
+    /// The size of the next datagram, or 0 (`IOCtl(FIONREAD)`, on Linux).
+    ///
+    /// # Errors
+    /// The error of `ioctl(2)`.
+    pub fn bytes_available(&self) -> io::Result<usize> {
+        sys::bytes_available(self.as_raw_fd())
+    }
+
+    /// The local address (`GetSockName`).
+    ///
+    /// # Errors
+    /// The error of `getsockname(2)`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        canonical(self.base.socket.local_addr()?)
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    /// `NotConnected`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        canonical(self.base.socket.peer_addr()?)
+    }
+
+    /// Limits how long a receive waits.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) {
+        self.base.set_timeout(Op::Read, timeout);
+    }
+
+    /// Limits how long a send may wait for buffer space.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) {
+        self.base.set_timeout(Op::Write, timeout);
+    }
+
+    /// A handle that cancels this socket's blocking calls from any thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.base.cancel_handle()
+    }
+
+    /// Makes blocking calls possible again after a cancel.
+    pub fn clear_cancel(&self) {
+        self.base.clear_cancel();
+    }
+
+    /// `true` while a call on this socket is waiting.
+    pub fn is_blocking(&self) -> bool {
+        self.base.is_blocking()
+    }
+
+    /// In non-blocking mode calls return `WouldBlock` instead of waiting.
+    pub fn set_nonblocking(&self, nonblocking: bool) {
+        self.base.set_nonblocking(nonblocking);
+    }
+}
+
+impl AsRawFd for DatagramSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.base.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for DatagramSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.base.socket.as_fd()
+    }
+}
+
+impl From<DatagramSocket> for OwnedFd {
+    fn from(socket: DatagramSocket) -> OwnedFd {
+        socket.base.socket.into()
+    }
+}

@@ -1,0 +1,541 @@
+//! The blocking stream socket (`CSocket` with `SOCK_STREAM`).
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use socket2::SockAddr;
+
+use crate::base::{canonical, Base, Op};
+use crate::builder::SocketBuilder;
+use crate::cancel::CancelHandle;
+use crate::resolve::resolve;
+use crate::sys::{self, Interest};
+
+/// MFC's default backlog of 5 was a Winsock 1 limit; this is Linux's `SOMAXCONN`
+/// of old.
+const DEFAULT_BACKLOG: i32 = 128;
+
+/// A blocking TCP socket: `CSocket` with `SOCK_STREAM`.
+///
+/// Calls block until they can complete, like `CSocket`'s, but without a message
+/// pump: per-operation timeouts ([`set_read_timeout`](Self::set_read_timeout) and
+/// friends) end a wait with `ErrorKind::TimedOut`, and a
+/// [`CancelHandle`] ends it from another thread. Every send passes `MSG_NOSIGNAL`,
+/// so a vanished peer is an `EPIPE` error, never a `SIGPIPE`.
+///
+/// `&Socket` is `Read` and `Write`, so one thread may receive while another
+/// sends.
+///
+/// # Drop
+/// Dropping closes the socket (`CSocket::Close`); the peer sees end of stream.
+/// Dropping never blocks, unless [`set_linger`](Self::set_linger) asked for it.
+///
+/// # Portability
+/// Unix only for now. A connect that fails is retried with the next resolved
+/// address on the same socket, as Linux allows.
+#[derive(Debug)]
+pub struct Socket {
+    base: Base,
+}
+
+impl Socket {
+    pub(crate) fn from_socket2(socket: socket2::Socket) -> io::Result<Socket> {
+        Ok(Socket {
+            base: Base::new(socket)?,
+        })
+    }
+
+    /// Creates a stream socket bound to `port` on every interface
+    /// (`CSocket::Create(nSocketPort)`); port 0 lets the system choose, which is
+    /// what a client wants. The socket is dual-stack, so it can connect to IPv4
+    /// and IPv6 peers alike.
+    ///
+    /// # Errors
+    /// `AddrInUse` when the port is taken; any other error of `socket(2)` or
+    /// `bind(2)`.
+    pub fn create(port: u16) -> io::Result<Socket> {
+        SocketBuilder::new().port(port).create()
+    }
+
+    /// Options for a new socket: local address, family, port.
+    pub fn builder() -> SocketBuilder {
+        SocketBuilder::new()
+    }
+
+    /// Takes over a connected or listening stream socket from another owner
+    /// (`CSocket::Attach`), putting it in non-blocking mode internally.
+    ///
+    /// # Errors
+    /// The error of `fcntl(2)` when the descriptor is not usable.
+    pub fn attach(fd: OwnedFd) -> io::Result<Socket> {
+        Socket::from_socket2(socket2::Socket::from(fd))
+    }
+
+    /// Listens for connections (`CSocket::Listen`) with a backlog of 128.
+    ///
+    /// # Errors
+    /// The error of `listen(2)`.
+    pub fn listen(&self) -> io::Result<()> {
+        self.listen_backlog(DEFAULT_BACKLOG)
+    }
+
+    /// Listens with an explicit backlog (`CSocket::Listen(nConnectionBacklog)`).
+    ///
+    /// # Errors
+    /// The error of `listen(2)`.
+    pub fn listen_backlog(&self, backlog: i32) -> io::Result<()> {
+        self.base.socket.listen(backlog)
+    }
+
+    /// Waits for a connection and returns it as a new socket (`CSocket::Accept`).
+    /// The new socket needs no `create`, as MFC requires; dropping it closes that
+    /// connection.
+    ///
+    /// # Errors
+    /// `TimedOut` after the [accept timeout](Self::set_accept_timeout), a
+    /// [`Cancelled`](crate::Cancelled) error after a cancel, `WouldBlock` in
+    /// non-blocking mode, or the error of `accept(2)`.
+    pub fn accept(&self) -> io::Result<Socket> {
+        self.accept_from().map(|(socket, _)| socket)
+    }
+
+    /// As [`accept`](Self::accept), also returning the peer's address.
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    pub fn accept_from(&self) -> io::Result<(Socket, SocketAddr)> {
+        let (socket, peer) = self
+            .base
+            .blocking(Op::Accept, Interest::Read, |s| s.accept())?;
+        Ok((Socket::from_socket2(socket)?, canonical(peer)?))
+    }
+
+    /// Connects to `host` at `port` (`CSocket::Connect(lpszHostAddress, nHostPort)`).
+    ///
+    /// A dotted IPv4 or an IPv6 literal (`"127.0.0.1"`, `"::1"`) is used as it is;
+    /// anything else is resolved, and every address is tried in turn until one
+    /// accepts, within one [connect timeout](Self::set_connect_timeout) for all.
+    ///
+    /// # Errors
+    /// The last address's error (`ConnectionRefused`, …); `NotFound` for a name
+    /// without addresses; `TimedOut`; a cancel; `WouldBlock` in non-blocking mode,
+    /// where the connection goes on in the background (Linux's `EINPROGRESS`,
+    /// normalised).
+    pub fn connect(&self, host: &str, port: u16) -> io::Result<()> {
+        let deadline = self.base.timeout(Op::Connect).map(|t| Instant::now() + t);
+        let mut last_error = None;
+        for addr in resolve(host, port)? {
+            let Some(target) = self.base.target(addr)? else {
+                continue;
+            };
+            match self.connect_to(&target, deadline) {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    return Err(e)
+                }
+                Err(e) if crate::is_cancelled(&e) => return Err(e),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("no address of {host:?} is of this socket's family"),
+            )
+        }))
+    }
+
+    /// Connects to one address (`CAsyncSocket::Connect(const SOCKADDR*, int)`).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub fn connect_addr(&self, addr: SocketAddr) -> io::Result<()> {
+        let deadline = self.base.timeout(Op::Connect).map(|t| Instant::now() + t);
+        let target = self.base.target(addr)?.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("{addr} is not of this socket's family"),
+            )
+        })?;
+        self.connect_to(&target, deadline)
+    }
+
+    fn connect_to(&self, target: &SockAddr, deadline: Option<Instant>) -> io::Result<()> {
+        match self.base.socket.connect(target) {
+            Ok(()) => Ok(()),
+            Err(e) if sys::is_in_progress(&e) => {
+                if self.base.is_nonblocking() {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                self.base.wait(Interest::Write, deadline, Op::Connect)?;
+                match self.base.socket.take_error()? {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends all of `buf` (`CSocket::Send`, which loops until everything is
+    /// written) and returns its length.
+    ///
+    /// # Errors
+    /// `BrokenPipe`/`ConnectionReset` when the peer is gone; `TimedOut` after the
+    /// [write timeout](Self::set_write_timeout), counted for the whole call; a
+    /// cancel. Bytes sent before the error are not reported, as in MFC.
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        let deadline = self.base.timeout(Op::Write).map(|t| Instant::now() + t);
+        let mut sent = 0;
+        while sent < buf.len() {
+            match self
+                .base
+                .socket
+                .send_with_flags(&buf[sent..], sys::SEND_FLAGS)
+            {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && !self.base.is_nonblocking() => {
+                    self.base.wait(Interest::Write, deadline, Op::Write)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Receives what has arrived, waiting for at least one byte
+    /// (`CSocket::Receive`); 0 means the peer closed its side.
+    ///
+    /// # Errors
+    /// `ConnectionReset` and other errors of `recv(2)`; `TimedOut` after the
+    /// [read timeout](Self::set_read_timeout); a cancel; `WouldBlock` in
+    /// non-blocking mode.
+    pub fn receive(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.base
+            .blocking(Op::Read, Interest::Read, |s| s.recv(sys::as_uninit(buf)))
+    }
+
+    /// Sends `buf` as out-of-band data (`Send(…, MSG_OOB)`): TCP urgent data, of
+    /// which the peer keeps only the last byte.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_out_of_band(&self, buf: &[u8]) -> io::Result<usize> {
+        self.base.blocking(Op::Write, Interest::Write, |s| {
+            s.send_with_flags(buf, libc::MSG_OOB | sys::SEND_FLAGS)
+        })
+    }
+
+    /// Receives out-of-band data (`Receive(…, MSG_OOB)`), waiting until some is
+    /// there.
+    ///
+    /// # Errors
+    /// `InvalidInput` when out-of-band data is received inline
+    /// ([`set_out_of_band_inline`](Self::set_out_of_band_inline)); `TimedOut`
+    /// after the read timeout; a cancel.
+    pub fn receive_out_of_band(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let deadline = self.base.timeout(Op::Read).map(|t| Instant::now() + t);
+        self.base.wait(Interest::Priority, deadline, Op::Read)?;
+        self.base.socket.recv_out_of_band(sys::as_uninit(buf))
+    }
+
+    /// Bytes that can be received without waiting (`IOCtl(FIONREAD)`).
+    ///
+    /// # Errors
+    /// The error of `ioctl(2)`.
+    pub fn bytes_available(&self) -> io::Result<usize> {
+        sys::bytes_available(self.as_raw_fd())
+    }
+
+    /// Shuts down one or both directions (`CAsyncSocket::ShutDown`). After
+    /// `Write`, the peer reads end of stream.
+    ///
+    /// # Errors
+    /// `NotConnected`, or another error of `shutdown(2)`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.base.socket.shutdown(how)
+    }
+
+    /// The peer's address (`GetPeerName`); an IPv4 peer of a dual-stack socket
+    /// shows as IPv4.
+    ///
+    /// # Errors
+    /// `NotConnected`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        canonical(self.base.socket.peer_addr()?)
+    }
+
+    /// The local address (`GetSockName`), the way to learn the port the system
+    /// chose.
+    ///
+    /// # Errors
+    /// The error of `getsockname(2)`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        canonical(self.base.socket.local_addr()?)
+    }
+
+    /// A handle that cancels this socket's blocking calls from any thread
+    /// (`CancelBlockingCall`).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.base.cancel_handle()
+    }
+
+    /// Makes blocking calls possible again after a cancel.
+    pub fn clear_cancel(&self) {
+        self.base.clear_cancel();
+    }
+
+    /// `true` while a call on this socket is waiting (`CSocket::IsBlocking`).
+    pub fn is_blocking(&self) -> bool {
+        self.base.is_blocking()
+    }
+
+    /// In non-blocking mode calls return `WouldBlock` instead of waiting
+    /// (`CAsyncSocket` behaviour).
+    ///
+    /// # Errors
+    /// None today; the `Result` keeps the signature of `TcpStream`'s.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.base.set_nonblocking(nonblocking);
+        Ok(())
+    }
+
+    /// Limits how long [`connect`](Self::connect) waits; `None` waits forever.
+    pub fn set_connect_timeout(&self, timeout: Option<Duration>) {
+        self.base.set_timeout(Op::Connect, timeout);
+    }
+
+    /// Limits how long [`accept`](Self::accept) waits.
+    pub fn set_accept_timeout(&self, timeout: Option<Duration>) {
+        self.base.set_timeout(Op::Accept, timeout);
+    }
+
+    /// Limits how long a receive waits for data.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) {
+        self.base.set_timeout(Op::Read, timeout);
+    }
+
+    /// Limits how long a send may take.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) {
+        self.base.set_timeout(Op::Write, timeout);
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.base.timeout(Op::Connect)
+    }
+
+    /// The accept timeout.
+    pub fn accept_timeout(&self) -> Option<Duration> {
+        self.base.timeout(Op::Accept)
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.base.timeout(Op::Read)
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        self.base.timeout(Op::Write)
+    }
+
+    /// `TCP_NODELAY`: send small writes at once instead of coalescing them.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.base.socket.set_tcp_nodelay(nodelay)
+    }
+
+    /// `TCP_NODELAY`.
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.base.socket.tcp_nodelay()
+    }
+
+    /// `SO_KEEPALIVE`.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
+        self.base.socket.set_keepalive(keepalive)
+    }
+
+    /// `SO_KEEPALIVE`.
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.base.socket.keepalive()
+    }
+
+    /// `SO_LINGER`: `Some(d)` makes closing wait up to `d` for unsent data
+    /// (so dropping may block); `Some(0)` resets the connection on close.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.base.socket.set_linger(linger)
+    }
+
+    /// `SO_LINGER`.
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.base.socket.linger()
+    }
+
+    /// `SO_REUSEADDR`; see [`SocketBuilder::reuse_address`] to set it before the
+    /// bind, where it matters.
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn reuse_address(&self) -> io::Result<bool> {
+        self.base.socket.reuse_address()
+    }
+
+    /// `SO_SNDBUF`.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_send_buffer_size(&self, size: usize) -> io::Result<()> {
+        self.base.socket.set_send_buffer_size(size)
+    }
+
+    /// `SO_SNDBUF` (Linux reports twice the size set).
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn send_buffer_size(&self) -> io::Result<usize> {
+        self.base.socket.send_buffer_size()
+    }
+
+    /// `SO_RCVBUF`.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_recv_buffer_size(&self, size: usize) -> io::Result<()> {
+        self.base.socket.set_recv_buffer_size(size)
+    }
+
+    /// `SO_RCVBUF` (Linux reports twice the size set).
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn recv_buffer_size(&self) -> io::Result<usize> {
+        self.base.socket.recv_buffer_size()
+    }
+
+    /// `SO_OOBINLINE`: out-of-band data arrives in the normal stream.
+    ///
+    /// # Errors
+    /// The error of `setsockopt(2)`.
+    pub fn set_out_of_band_inline(&self, inline: bool) -> io::Result<()> {
+        self.base.socket.set_out_of_band_inline(inline)
+    }
+
+    /// `SO_ERROR`: the pending error, cleared by reading it.
+    ///
+    /// # Errors
+    /// The error of `getsockopt(2)`.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.base.socket.take_error()
+    }
+}
+
+impl Read for &Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.receive(buf)
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.receive(buf)
+    }
+}
+
+/// `write` sends what fits at once (at least one byte), as `Write` expects;
+/// [`Socket::send`] sends everything.
+impl Write for &Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.base.blocking(Op::Write, Interest::Write, |s| {
+            s.send_with_flags(buf, sys::SEND_FLAGS)
+        })
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.send(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.send(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.base.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.base.socket.as_fd()
+    }
+}
+
+/// `Detach`: the descriptor leaves the socket, still in non-blocking mode.
+impl IntoRawFd for Socket {
+    fn into_raw_fd(self) -> RawFd {
+        self.base.socket.into_raw_fd()
+    }
+}
+
+impl From<Socket> for OwnedFd {
+    fn from(socket: Socket) -> OwnedFd {
+        socket.base.socket.into()
+    }
+}
+
+/// `Attach` without error reporting; prefer [`Socket::attach`].
+impl FromRawFd for Socket {
+    /// # Safety
+    /// `fd` must be an open stream socket that nothing else owns.
+    unsafe fn from_raw_fd(fd: RawFd) -> Socket {
+        // SAFETY: the caller's promise, passed on.
+        let socket = unsafe { socket2::Socket::from_raw_fd(fd) };
+        // `fcntl(F_SETFL)` on an open socket cannot fail; if it ever did, calls
+        // would block in the kernel and only timeouts would stop working.
+        let _ = sys::prepare(&socket);
+        Socket {
+            base: Base::from_prepared(socket),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Unix: `poll(2)` on the socket and the calling thread's wake-up pipe.
+
+use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Flags for every `send(2)`: a peer that has gone away gives `EPIPE`, never
+/// `SIGPIPE`. Apple platforms have no `MSG_NOSIGNAL`; there `SO_NOSIGPIPE` is set
+/// on every socket instead ([`prepare`]).
+#[cfg(not(target_vendor = "apple"))]
+pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(target_vendor = "apple")]
+pub(crate) const SEND_FLAGS: libc::c_int = 0;
+
+/// Per-socket set-up the platform needs: `SO_NOSIGPIPE` on Apple platforms, and
+/// non-blocking mode everywhere (waiting is done in [`wait`]).
+pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {
+    #[cfg(target_vendor = "apple")]
+    socket.set_nosigpipe(true)?;
+    socket.set_nonblocking(true)
+}
+
+/// What a wait is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interest {
+    /// Data, a connection to accept, or end of stream.
+    Read,
+    /// Room in the send buffer, or a connect's outcome.
+    Write,
+    /// Out-of-band data.
+    Priority,
+}
+
+/// Why a wait ended without the socket becoming ready.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Woken {
+    /// The socket is ready (or has an error to report on the next call).
+    Ready,
+    /// The thread's wake-up pipe was written: re-check for cancellation.
+    Wake,
+    /// The deadline passed.
+    TimedOut,
+}
+
+/// A thread's wake-up pipe: a cancel from any thread writes a byte to it.
+#[derive(Debug)]
+pub(crate) struct Waker {
+    reader: UnixStream,
+    writer: UnixStream,
+}
+
+impl Waker {
+    fn new() -> io::Result<Self> {
+        let (reader, writer) = UnixStream::pair()?;
+        reader.set_nonblocking(true)?;
+        writer.set_nonblocking(true)?;
+        Ok(Waker { reader, writer })
+    }
+
+    /// Wakes the thread if it waits. A full pipe already wakes it.
+    pub(crate) fn wake(&self) {
+        let _ = (&self.writer).write(&[1]);
+    }
+
+    /// Empties the pipe after a wake-up.
+    fn drain(&self) {
+        let mut sink = [0u8; 64];
+        while matches!((&self.reader).read(&mut sink), Ok(n) if n > 0) {}
+    }
+
+    /// The calling thread's waker, created on its first wait.
+    pub(crate) fn current() -> io::Result<Arc<Waker>> {
+        thread_local! {
+            static WAKER: std::cell::OnceCell<Arc<Waker>> = const { std::cell::OnceCell::new() };
+        }
+        WAKER.with(|cell| {
+            if let Some(waker) = cell.get() {
+                return Ok(Arc::clone(waker));
+            }
+            let waker = Arc::new(Waker::new()?);
+            Ok(Arc::clone(cell.get_or_init(|| waker)))
+        })
+    }
+}
+
+/// Waits until `fd` is ready for `interest`, `waker` is woken, or `deadline`
+/// passes. `EINTR` is retried with the time that is left.
+pub(crate) fn wait(
+    fd: RawFd,
+    interest: Interest,
+    waker: &Waker,
+    deadline: Option<Instant>,
+) -> io::Result<Woken> {
+    let events = match interest {
+        Interest::Read => libc::POLLIN,
+        Interest::Write => libc::POLLOUT,
+        Interest::Priority => libc::POLLPRI,
+    };
+    loop {
+        let timeout_ms = match deadline {
+            None => -1,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(Woken::TimedOut);
+                }
+                // Round up, so a wait never ends just before its deadline.
+                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
+            }
+        };
+        let mut fds = [
+            libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: waker.reader.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: `fds` is a valid array of two pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if fds[1].revents != 0 {
+            waker.drain();
+            return Ok(Woken::Wake);
+        }
+        if fds[0].revents != 0 {
+            return Ok(Woken::Ready);
+        }
+        // n == 0: the timeout passed; the loop re-checks the deadline.
+    }
+}
+
+/// `&mut [u8]` as the `&mut [MaybeUninit<u8>]` socket2's receive calls take.
+pub(crate) fn as_uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: MaybeUninit<u8> has the layout of u8, and the receive calls we pass
+    // this to only write initialised bytes (socket2's documented promise), so the
+    // slice stays fully initialised.
+    unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) }
+}
+
+/// `true` for the error a non-blocking `connect(2)` gives while the connection
+/// is being made (`EINPROGRESS` on Linux; MFC's `WSAEWOULDBLOCK`).
+pub(crate) fn is_in_progress(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::EINPROGRESS) || err.kind() == io::ErrorKind::WouldBlock
+}
+
+/// Bytes that can be read without blocking (`ioctl(FIONREAD)`; MFC's
+/// `IOCtl(FIONREAD)`). For a datagram socket, the size of the first datagram on
+/// Linux.
+pub(crate) fn bytes_available(fd: RawFd) -> io::Result<usize> {
+    let mut available: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int to the pointer, which is valid for the call.
+    if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut available) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(available).unwrap_or(0))
+}
