@@ -47,6 +47,15 @@ impl<'b> Source for dyn Read + 'b {
     }
 }
 
+/// A stream that ends by a reset ends all the same: what follows is end of file
+/// (with the reason in the message), not an I/O fault of this side.
+fn is_peer_gone(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
+}
+
 /// One entry of the load array: index 0 is null, then classes and objects in the
 /// order the stream introduced them.
 enum Slot {
@@ -73,7 +82,8 @@ enum Slot {
 ///
 /// A value that fails with a time-out or another error from the reader leaves the
 /// bytes it had already received in the buffer: reading the same value again
-/// resumes where it stopped.
+/// resumes where it stopped. A connection reset by the peer is end of file, as
+/// the stream is over; the message says which.
 ///
 /// ```
 /// use mfc_archive::{Archive, MfcString};
@@ -209,25 +219,25 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// Reads past the (empty) buffer straight into `dst`; returns bytes read.
     fn read_direct(&mut self, dst: &mut [u8], start: u64) -> Result<usize> {
         loop {
-            match self.inner.read(dst) {
-                Ok(0) => {
-                    return Err(Error::EndOfFile {
-                        offset: start,
-                        expected: format!("{} more raw bytes", dst.len()),
-                    })
-                }
+            let ended = match self.inner.read(dst) {
+                Ok(0) => "the input ended",
                 Ok(n) => {
                     self.base += n as u64;
                     return Ok(n);
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if is_peer_gone(&e) => "the peer reset the connection",
                 Err(source) => {
                     return Err(Error::Io {
                         offset: self.offset(),
                         source,
                     })
                 }
-            }
+            };
+            return Err(Error::EndOfFile {
+                offset: start,
+                expected: format!("{} more raw bytes, but {ended}", dst.len()),
+            });
         }
     }
 
@@ -254,26 +264,26 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             self.pos = 0;
         }
         while self.end < need {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    let have = self.offset() + self.end as u64 - start;
-                    return Err(Error::EndOfFile {
-                        offset: start,
-                        expected: format!(
-                            "{}, but the input ended after {have} of its bytes",
-                            what()
-                        ),
-                    });
+            let ended = match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => "the input ended",
+                Ok(n) => {
+                    self.end += n;
+                    continue;
                 }
-                Ok(n) => self.end += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if is_peer_gone(&e) => "the peer reset the connection",
                 Err(source) => {
                     return Err(Error::Io {
-                        offset: self.offset() + self.end as u64,
+                        offset: self.base + self.end as u64,
                         source,
                     })
                 }
-            }
+            };
+            let have = self.base + self.end as u64 - start;
+            return Err(Error::EndOfFile {
+                offset: start,
+                expected: format!("{}, but {ended} after {have} of its bytes", what()),
+            });
         }
         Ok(())
     }

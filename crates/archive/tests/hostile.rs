@@ -158,21 +158,47 @@ fn a_reference_to_an_object_still_loading_is_bad_index() {
     assert!(err.to_string().contains("still being loaded"), "{err}");
 }
 
+/// A reader that fails with `kind` after delivering `bytes`.
+struct FailAfter(Vec<u8>, std::io::ErrorKind);
+
+impl std::io::Read for FailAfter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::new(self.1, "failing reader"));
+        }
+        let n = self.0.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0.drain(..n);
+        Ok(n)
+    }
+}
+
 #[test]
 fn io_errors_keep_their_cause_and_offset() {
-    struct Failing;
-    impl std::io::Read for Failing {
-        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "peer reset",
-            ))
-        }
-    }
-    let err = Archive::load(Failing).read::<u32>().unwrap_err();
-    assert_eq!(err.cause(), Cause::Io);
+    let err = Archive::load(FailAfter(vec![1, 0], std::io::ErrorKind::PermissionDenied))
+        .read::<u32>()
+        .unwrap_err();
+    assert_eq!((err.cause(), err.offset()), (Cause::Io, 2));
     let io: std::io::Error = err.into();
-    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionReset);
+    assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+}
+
+#[test]
+fn a_reset_inside_a_value_is_end_of_file() {
+    for kind in [
+        std::io::ErrorKind::ConnectionReset,
+        std::io::ErrorKind::ConnectionAborted,
+    ] {
+        let mut ar = Archive::load(FailAfter(vec![7, 0, 0x34, 0x12], kind));
+        assert_eq!(ar.read::<u16>().unwrap(), 7);
+        let err = ar.read::<u32>().unwrap_err();
+        assert_eq!((err.cause(), err.offset()), (Cause::EndOfFile, 2));
+        assert!(
+            err.to_string()
+                .contains("the peer reset the connection after 2 of its bytes"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

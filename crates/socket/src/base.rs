@@ -67,6 +67,9 @@ impl Shared {
 pub(crate) struct Base {
     pub(crate) socket: socket2::Socket,
     shared: Arc<Shared>,
+    /// The local address the socket was created with, port 0 included; a
+    /// renewed socket is bound to it again.
+    requested_local: Option<SockAddr>,
 }
 
 impl Base {
@@ -81,6 +84,38 @@ impl Base {
         Base {
             socket,
             shared: Arc::new(Shared::new()),
+            requested_local: None,
+        }
+    }
+
+    /// Records the local address a new socket was bound to on request.
+    pub(crate) fn with_requested_local(mut self, local: SockAddr) -> Self {
+        self.requested_local = Some(local);
+        self
+    }
+
+    /// Replaces the socket under the same descriptor by a fresh one of the same
+    /// kind, with the same options and requested local address: a connect that
+    /// failed leaves a socket that must not be connected again.
+    pub(crate) fn renew(&self) -> io::Result<()> {
+        let old = &self.socket;
+        let domain = self.domain()?;
+        let fresh = socket2::Socket::new(domain, old.r#type()?, None)?;
+        if domain == Domain::IPV6 {
+            fresh.set_only_v6(old.only_v6()?)?;
+        }
+        fresh.set_reuse_address(old.reuse_address()?)?;
+        fresh.set_keepalive(old.keepalive()?)?;
+        fresh.set_linger(old.linger()?)?;
+        fresh.set_out_of_band_inline(old.out_of_band_inline()?)?;
+        if old.r#type()? == socket2::Type::STREAM {
+            fresh.set_tcp_nodelay(old.tcp_nodelay()?)?;
+        }
+        sys::prepare(&fresh)?;
+        sys::replace(old, fresh)?;
+        match &self.requested_local {
+            Some(local) => old.bind(local),
+            None => Ok(()),
         }
     }
 

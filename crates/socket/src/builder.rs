@@ -4,7 +4,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use socket2::{Domain, Protocol, Type};
+use socket2::{Domain, Protocol, SockAddr, Type};
 
 use crate::datagram::DatagramSocket;
 use crate::stream::Socket;
@@ -84,7 +84,8 @@ impl SocketBuilder {
     /// The system's error: `AddrInUse` for a port taken, `AddrNotAvailable` for an
     /// address not on this host, an address that contradicts the family.
     pub fn create(self) -> io::Result<Socket> {
-        Socket::from_socket2(self.open(Type::STREAM, Protocol::TCP, true)?)
+        let (socket, local) = self.open(Type::STREAM, Protocol::TCP, true)?;
+        Socket::created(socket, local)
     }
 
     /// Creates and binds a datagram socket (`CSocket::Create(nPort, SOCK_DGRAM)`).
@@ -92,15 +93,17 @@ impl SocketBuilder {
     /// # Errors
     /// As [`create`](Self::create).
     pub fn create_datagram(self) -> io::Result<DatagramSocket> {
-        DatagramSocket::from_socket2(self.open(Type::DGRAM, Protocol::UDP, false)?)
+        let (socket, _) = self.open(Type::DGRAM, Protocol::UDP, false)?;
+        DatagramSocket::from_socket2(socket)
     }
 
+    /// Creates and binds; returns the socket and the address asked for.
     fn open(
         &self,
         ty: Type,
         protocol: Protocol,
         reuse_default: bool,
-    ) -> io::Result<socket2::Socket> {
+    ) -> io::Result<(socket2::Socket, SockAddr)> {
         let reuse = self.reuse_address.unwrap_or(reuse_default);
         let (address, only_v6) = match (self.address, self.family) {
             (Some(IpAddr::V4(_)), Family::V6) | (Some(IpAddr::V6(_)), Family::V4) => {
@@ -117,15 +120,16 @@ impl SocketBuilder {
             (None, Family::V6) => (Ipv6Addr::UNSPECIFIED.into(), true),
             (None, Family::DualStack) => (Ipv6Addr::UNSPECIFIED.into(), false),
         };
-        let bind = |address: IpAddr, only_v6: bool| -> io::Result<socket2::Socket> {
+        let bind = |address: IpAddr, only_v6: bool| -> io::Result<(socket2::Socket, SockAddr)> {
             let local = SocketAddr::new(address, self.port);
             let socket = socket2::Socket::new(Domain::for_address(local), ty, Some(protocol))?;
             if local.is_ipv6() {
                 socket.set_only_v6(only_v6)?;
             }
             socket.set_reuse_address(reuse)?;
-            socket.bind(&local.into())?;
-            Ok(socket)
+            let local = SockAddr::from(local);
+            socket.bind(&local)?;
+            Ok((socket, local))
         };
         match bind(address, only_v6) {
             // A host without IPv6: dual-stack falls back to IPv4.

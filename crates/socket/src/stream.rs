@@ -33,8 +33,9 @@ const DEFAULT_BACKLOG: i32 = 128;
 /// Dropping never blocks, unless [`set_linger`](Self::set_linger) asked for it.
 ///
 /// # Portability
-/// Unix only for now. A connect that fails is retried with the next resolved
-/// address on the same socket, as Linux allows.
+/// Unix only for now. When a connect tries several addresses, each retry happens
+/// on a fresh socket put in place of the old one under the same descriptor, with
+/// its options copied (buffer sizes excepted) and its requested local address.
 #[derive(Debug)]
 pub struct Socket {
     base: Base,
@@ -44,6 +45,13 @@ impl Socket {
     pub(crate) fn from_socket2(socket: socket2::Socket) -> io::Result<Socket> {
         Ok(Socket {
             base: Base::new(socket)?,
+        })
+    }
+
+    /// A socket the builder created and bound to `local`.
+    pub(crate) fn created(socket: socket2::Socket, local: SockAddr) -> io::Result<Socket> {
+        Ok(Socket {
+            base: Base::new(socket)?.with_requested_local(local),
         })
     }
 
@@ -124,12 +132,33 @@ impl Socket {
     /// where the connection goes on in the background (Linux's `EINPROGRESS`,
     /// normalised).
     pub fn connect(&self, host: &str, port: u16) -> io::Result<()> {
+        self.connect_addrs(&resolve(host, port)?)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AddrNotAvailable => io::Error::new(
+                    e.kind(),
+                    format!("no address of {host:?} is of this socket's family"),
+                ),
+                _ => e,
+            })
+    }
+
+    /// Connects to the first of `addrs` that accepts, trying them in order within
+    /// one [connect timeout](Self::set_connect_timeout) for all; addresses of a
+    /// family this socket cannot reach are skipped.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect); `AddrNotAvailable` when no address is of
+    /// this socket's family.
+    pub fn connect_addrs(&self, addrs: &[SocketAddr]) -> io::Result<()> {
         let deadline = self.base.timeout(Op::Connect).map(|t| Instant::now() + t);
         let mut last_error = None;
-        for addr in resolve(host, port)? {
+        for &addr in addrs {
             let Some(target) = self.base.target(addr)? else {
                 continue;
             };
+            if last_error.is_some() {
+                self.base.renew()?;
+            }
             match self.connect_to(&target, deadline) {
                 Ok(()) => return Ok(()),
                 Err(e)
@@ -147,7 +176,7 @@ impl Socket {
         Err(last_error.unwrap_or_else(|| {
             io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
-                format!("no address of {host:?} is of this socket's family"),
+                "no address is of this socket's family",
             )
         }))
     }
@@ -157,14 +186,7 @@ impl Socket {
     /// # Errors
     /// As [`connect`](Self::connect).
     pub fn connect_addr(&self, addr: SocketAddr) -> io::Result<()> {
-        let deadline = self.base.timeout(Op::Connect).map(|t| Instant::now() + t);
-        let target = self.base.target(addr)?.ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::AddrNotAvailable,
-                format!("{addr} is not of this socket's family"),
-            )
-        })?;
-        self.connect_to(&target, deadline)
+        self.connect_addrs(&[addr])
     }
 
     fn connect_to(&self, target: &SockAddr, deadline: Option<Instant>) -> io::Result<()> {

@@ -168,3 +168,14 @@ pub(crate) fn bytes_available(fd: RawFd) -> io::Result<usize> {
     }
     Ok(usize::try_from(available).unwrap_or(0))
 }
+
+/// Puts `fresh` in the place of `target`'s descriptor (`dup2(2)`): the old socket
+/// is closed and `target` now refers to the new one, close-on-exec as before.
+pub(crate) fn replace(target: &socket2::Socket, fresh: socket2::Socket) -> io::Result<()> {
+    // SAFETY: both descriptors are open for the duration of the call; `dup2`
+    // closes the old socket behind `target`'s number atomically.
+    if unsafe { libc::dup2(fresh.as_raw_fd(), target.as_raw_fd()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    target.set_cloexec(true)
+}
