@@ -1,8 +1,19 @@
 //! `sockarc`: MFC's Windows Sockets programming model from the command line.
 //!
-//! `sockarc demo` runs the CSocket + CSocketFile + CArchive sequence live.
+//! `sockarc demo` runs the CSocket + CSocketFile + CArchive sequence live;
+//! `sockarc send` and `sockarc recv` are a netcat for MFC archives.
+
+mod demo;
+mod netcat;
+mod values;
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use values::{Kind, Value};
 
 /// MFC's Windows Sockets programming model (CSocket, CSocketFile, CArchive) in Rust.
 #[derive(Debug, Parser)]
@@ -12,15 +23,73 @@ struct Cli {
     command: Command,
 }
 
+/// Value types: u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 bool (1 byte) BOOL (4 bytes)
+/// str (ANSI CString) wstr (Unicode CString) count (WriteCount).
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the MFC sockets sequence of operations, live, on loopback.
     Demo,
+    /// Connect and write archived values, then close.
+    Send {
+        /// Host name or address of the MFC program.
+        host: String,
+        /// Its port.
+        port: u16,
+        /// Values as TYPE:TEXT, such as u32:42 str:hello wstr:张三 count:3.
+        #[arg(required = true, value_name = "VALUE")]
+        values: Vec<Value>,
+        /// ANSI code page for str values.
+        #[arg(long, default_value_t = 1252)]
+        codepage: u16,
+    },
+    /// Listen, accept one connection, and print one `TYPE VALUE` line per TYPE.
+    Recv {
+        /// Local address to listen on (every interface by default).
+        #[arg(long, default_value = "::")]
+        host: IpAddr,
+        /// Port to listen on; 0 lets the system choose (printed on stderr).
+        #[arg(long)]
+        port: u16,
+        /// Types to read, in order.
+        #[arg(required = true, value_name = "TYPE")]
+        types: Vec<Kind>,
+        /// ANSI code page for str values.
+        #[arg(long, default_value_t = 1252)]
+        codepage: u16,
+    },
 }
 
-fn main() {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Demo => println!("sockarc {}", env!("CARGO_PKG_VERSION")),
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().command {
+        Command::Demo => demo::run().map_err(|e| e.to_string()),
+        Command::Send {
+            host,
+            port,
+            values,
+            codepage,
+        } => netcat::send(&host, port, &values, codepage),
+        Command::Recv {
+            host,
+            port,
+            types,
+            codepage,
+        } => netcat::recv(
+            host,
+            port,
+            &types,
+            codepage,
+            |addr| eprintln!("listening on {addr}"),
+            |value| {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{value}").and_then(|()| out.flush());
+            },
+        ),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sockarc: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -88,6 +88,9 @@ pub use values::{
 /// ```
 pub use mfc_archive_derive::Serialize;
 
+/// The code-page crate whose encodings [`Options::code_page`] takes.
+pub use encoding_rs;
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
