@@ -58,7 +58,9 @@ mod values;
 pub use error::{Cause, Error, Result};
 pub use load::{LoadArchive, Loading, Source};
 pub use object::{ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA};
-pub use options::{Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, MIN_BUFFER_SIZE};
+pub use options::{
+    Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BUFFER_SIZE, MIN_BUFFER_SIZE,
+};
 pub use serialize::{Load, Store};
 pub use store::{Sink, StoreArchive, Storing};
 pub use string::{code_page, MfcString};

@@ -254,6 +254,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         Ok(out)
     }
 
+    /// Doubles a buffer that one read filled (up to the maximum): the stream is
+    /// bulk, and bigger reads cost fewer system calls.
+    fn grow(&mut self) {
+        if let Some(size) = self.options.grown_buffer_size(self.buf.len()) {
+            let mut bigger = vec![0; size].into_boxed_slice();
+            bigger[..self.end].copy_from_slice(&self.buf[..self.end]);
+            self.buf = bigger;
+        }
+    }
+
     /// Makes at least `need` (at most the buffer size) unread bytes available.
     #[cold]
     fn refill(&mut self, need: usize, start: u64, what: impl FnOnce() -> String) -> Result<()> {
@@ -268,6 +278,9 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 Ok(0) => "the input ended",
                 Ok(n) => {
                     self.end += n;
+                    if self.end == self.buf.len() {
+                        self.grow();
+                    }
                     continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -7,6 +7,8 @@ use encoding_rs::{Encoding, WINDOWS_1252};
 pub const DEFAULT_BUFFER_SIZE: usize = 4096;
 /// MFC's smallest buffer (`nBufSizeMin`); a smaller request is raised to this.
 pub const MIN_BUFFER_SIZE: usize = 128;
+/// How far a buffer grows for bulk transfers by default.
+pub const DEFAULT_MAX_BUFFER_SIZE: usize = 64 << 10;
 
 /// Which `CString` width Rust text (`str`, `String`) is stored as.
 ///
@@ -74,6 +76,13 @@ pub struct Options {
     /// Buffer size in bytes; at least [`MIN_BUFFER_SIZE`]. Never changes the bytes
     /// produced, only when they reach the writer.
     pub buffer_size: usize,
+    /// How far the buffer may grow during bulk transfers (default 64 KiB): a
+    /// storing archive that fills its buffer without a flush sends it and doubles
+    /// it, and a loading archive whose buffer a single read filled doubles it, so
+    /// a large stream costs one system call per 64 KiB rather than per 4 KiB. The
+    /// bytes never change, and the first buffer goes out where MFC's would. Set it
+    /// to `buffer_size` (or lower) for MFC's fixed buffer.
+    pub max_buffer_size: usize,
     /// The ANSI code page of `CStringA` text (default Windows-1252). See
     /// [`code_page`](crate::code_page) to pick one by number.
     pub code_page: &'static Encoding,
@@ -89,6 +98,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             buffer_size: DEFAULT_BUFFER_SIZE,
+            max_buffer_size: DEFAULT_MAX_BUFFER_SIZE,
             code_page: WINDOWS_1252,
             string_form: StringForm::Unicode,
             limits: Limits::default(),
@@ -100,5 +110,12 @@ impl Default for Options {
 impl Options {
     pub(crate) fn effective_buffer_size(&self) -> usize {
         self.buffer_size.max(MIN_BUFFER_SIZE)
+    }
+
+    /// The size a full buffer of `current` bytes grows to, or `None` at the
+    /// maximum.
+    pub(crate) fn grown_buffer_size(&self, current: usize) -> Option<usize> {
+        let max = self.max_buffer_size.max(self.effective_buffer_size());
+        (current < max).then(|| current.saturating_mul(2).min(max))
     }
 }

@@ -187,6 +187,9 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
             return Ok(());
         }
         self.flush_buffer()?;
+        if let Some(size) = self.options.grown_buffer_size(self.buf.len()) {
+            self.buf = vec![0; size].into_boxed_slice();
+        }
         if bytes.len() >= self.buf.len() {
             let offset = self.flushed;
             self.inner
