@@ -56,6 +56,76 @@ fn is_peer_gone(err: &io::Error) -> bool {
     )
 }
 
+/// Where a loading archive is in its buffer and in the stream.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    /// Next unread byte.
+    pos: usize,
+    /// End of the bytes received.
+    end: usize,
+    /// Stream offset of the buffer's first byte.
+    base: u64,
+}
+
+impl Cursor {
+    fn offset(self) -> u64 {
+        self.base + self.pos as u64
+    }
+}
+
+/// Makes at least `need` (at most the buffer size) unread bytes available:
+/// moves the unread tail to the front, then reads into the free space until
+/// enough has arrived. A read that fills the buffer doubles it (up to the
+/// maximum): the stream is bulk, and bigger reads cost fewer system calls.
+/// Returns the new cursor with the outcome; `start` is where the value began.
+#[cold]
+#[inline(never)]
+fn fill<R: Read + ?Sized>(
+    buf: &mut Box<[u8]>,
+    mut at: Cursor,
+    inner: &mut R,
+    options: &Options,
+    need: usize,
+    start: u64,
+    what: impl FnOnce() -> String,
+) -> (Cursor, Result<()>) {
+    if at.pos > 0 {
+        buf.copy_within(at.pos..at.end, 0);
+        at.base += at.pos as u64;
+        at.end -= at.pos;
+        at.pos = 0;
+    }
+    while at.end < need {
+        let ended = match inner.read(&mut buf[at.end..]) {
+            Ok(0) => "the input ended",
+            Ok(n) => {
+                at.end += n;
+                if at.end == buf.len() {
+                    if let Some(size) = options.grown_buffer_size(buf.len()) {
+                        let mut bigger = vec![0; size].into_boxed_slice();
+                        bigger[..at.end].copy_from_slice(&buf[..at.end]);
+                        *buf = bigger;
+                    }
+                }
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if is_peer_gone(&e) => "the peer reset the connection",
+            Err(source) => {
+                let offset = at.base + at.end as u64;
+                return (at, Err(Error::Io { offset, source }));
+            }
+        };
+        let have = at.base + at.end as u64 - start;
+        let err = Error::EndOfFile {
+            offset: start,
+            expected: format!("{}, but {ended} after {have} of its bytes", what()),
+        };
+        return (at, Err(err));
+    }
+    (at, Ok(()))
+}
+
 /// One entry of the load array: index 0 is null, then classes and objects in the
 /// order the stream introduced them.
 enum Slot {
@@ -244,61 +314,55 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// Takes a fixed-size value; the hot path of every primitive.
     #[inline]
     pub(crate) fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
-        if self.end - self.pos < N {
-            let start = self.offset();
-            self.refill(N, start, || what.to_owned())?;
-        }
         let mut out = [0u8; N];
+        let pos = self.pos;
+        if self.end - pos >= N {
+            out.copy_from_slice(&self.buf[pos..pos + N]);
+            self.pos = pos + N;
+            return Ok(out);
+        }
+        // The slow path gets the other fields and returns the new cursor, so the
+        // cursor never escapes and can stay in registers across a loop of takes.
+        let cursor = Cursor {
+            pos,
+            end: self.end,
+            base: self.base,
+        };
+        let start = cursor.offset();
+        let (cursor, result) = fill(
+            &mut self.buf,
+            cursor,
+            &mut self.inner,
+            &self.options,
+            N,
+            start,
+            || what.to_owned(),
+        );
+        (self.pos, self.end, self.base) = (cursor.pos, cursor.end, cursor.base);
+        result?;
         out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
         self.pos += N;
         Ok(out)
     }
 
-    /// Doubles a buffer that one read filled (up to the maximum): the stream is
-    /// bulk, and bigger reads cost fewer system calls.
-    fn grow(&mut self) {
-        if let Some(size) = self.options.grown_buffer_size(self.buf.len()) {
-            let mut bigger = vec![0; size].into_boxed_slice();
-            bigger[..self.end].copy_from_slice(&self.buf[..self.end]);
-            self.buf = bigger;
-        }
-    }
-
     /// Makes at least `need` (at most the buffer size) unread bytes available.
-    #[cold]
     fn refill(&mut self, need: usize, start: u64, what: impl FnOnce() -> String) -> Result<()> {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.pos = 0;
-        }
-        while self.end < need {
-            let ended = match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => "the input ended",
-                Ok(n) => {
-                    self.end += n;
-                    if self.end == self.buf.len() {
-                        self.grow();
-                    }
-                    continue;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if is_peer_gone(&e) => "the peer reset the connection",
-                Err(source) => {
-                    return Err(Error::Io {
-                        offset: self.base + self.end as u64,
-                        source,
-                    })
-                }
-            };
-            let have = self.base + self.end as u64 - start;
-            return Err(Error::EndOfFile {
-                offset: start,
-                expected: format!("{}, but {ended} after {have} of its bytes", what()),
-            });
-        }
-        Ok(())
+        let cursor = Cursor {
+            pos: self.pos,
+            end: self.end,
+            base: self.base,
+        };
+        let (cursor, result) = fill(
+            &mut self.buf,
+            cursor,
+            &mut self.inner,
+            &self.options,
+            need,
+            start,
+            what,
+        );
+        (self.pos, self.end, self.base) = (cursor.pos, cursor.end, cursor.base);
+        result
     }
 
     /// The bytes received but not yet consumed.

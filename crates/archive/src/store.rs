@@ -181,37 +181,45 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     /// # Errors
     /// An error from the writer, if the buffer had to be flushed.
     pub fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Some(room) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+        let len = self.len;
+        if let Some(room) = self.buf.get_mut(len..len + bytes.len()) {
             room.copy_from_slice(bytes);
-            self.len += bytes.len();
+            self.len = len + bytes.len();
             return Ok(());
         }
-        self.flush_buffer()?;
-        if let Some(size) = self.options.grown_buffer_size(self.buf.len()) {
-            self.buf = vec![0; size].into_boxed_slice();
-        }
-        if bytes.len() >= self.buf.len() {
-            let offset = self.flushed;
-            self.inner
-                .write_all(bytes)
-                .map_err(|source| Error::Io { offset, source })?;
-            self.flushed += bytes.len() as u64;
-        } else {
-            self.buf[..bytes.len()].copy_from_slice(bytes);
-            self.len = bytes.len();
-        }
-        Ok(())
+        let (len, result) = spill(
+            &mut self.buf,
+            len,
+            &mut self.flushed,
+            &self.options,
+            &mut self.inner,
+            bytes,
+        );
+        self.len = len;
+        result
     }
 
     /// Appends a fixed-size value; the hot path of every primitive.
     #[inline]
     pub(crate) fn put<const N: usize>(&mut self, bytes: [u8; N]) -> Result<()> {
-        if let Some(room) = self.buf.get_mut(self.len..self.len + N) {
+        let len = self.len;
+        if let Some(room) = self.buf.get_mut(len..len + N) {
             room.copy_from_slice(&bytes);
-            self.len += N;
+            self.len = len + N;
             return Ok(());
         }
-        self.write_raw(&bytes)
+        // The slow path gets the other fields and returns the new length, so
+        // `len` never escapes and can stay in a register across a loop of puts.
+        let (len, result) = spill(
+            &mut self.buf,
+            len,
+            &mut self.flushed,
+            &self.options,
+            &mut self.inner,
+            &bytes,
+        );
+        self.len = len;
+        result
     }
 
     /// Writes a collection's element count (`CArchive::WriteCount`):
@@ -406,6 +414,42 @@ impl<W: Write + ?Sized> Drop for StoreArchive<W> {
             .write_all(&self.buf[..self.len])
             .and_then(|()| self.inner.flush());
     }
+}
+
+/// Sends the `len` buffered bytes, grows the buffer for a bulk stream, and
+/// buffers `bytes` (or sends them too if they do not fit); returns the new number
+/// of buffered bytes. On an error the buffered bytes are dropped, as MFC drops
+/// them.
+#[cold]
+#[inline(never)]
+fn spill<W: Write + ?Sized>(
+    buf: &mut Box<[u8]>,
+    len: usize,
+    flushed: &mut u64,
+    options: &Options,
+    inner: &mut W,
+    bytes: &[u8],
+) -> (usize, Result<()>) {
+    let offset = *flushed;
+    *flushed += len as u64;
+    if let Err(source) = inner.write_all(&buf[..len]) {
+        return (0, Err(Error::Io { offset, source }));
+    }
+    if let Some(size) = options.grown_buffer_size(buf.len()) {
+        *buf = vec![0; size].into_boxed_slice();
+    }
+    if bytes.len() < buf.len() {
+        buf[..bytes.len()].copy_from_slice(bytes);
+        return (bytes.len(), Ok(()));
+    }
+    let offset = *flushed;
+    *flushed += bytes.len() as u64;
+    (
+        0,
+        inner
+            .write_all(bytes)
+            .map_err(|source| Error::Io { offset, source }),
+    )
 }
 
 fn object_address(object: &ObjectRef) -> usize {
