@@ -7,6 +7,9 @@
 //!   and read one by one through `Archive::load` on the other side.
 //! - `stream/raw-64k`: the same 16 MiB written with 64 KiB `write_all`s and read
 //!   with 64 KiB reads.
+//! - `stream/std-bufio-4k`: the same values one by one through std's `BufWriter`
+//!   and `BufReader` with 4 KiB buffers (MFC's archive buffer size), for
+//!   reference.
 //! - `round-trip/archive` and `round-trip/std-net`: a 12-byte message to an echo
 //!   thread and back, through archives or through raw `std::net::TcpStream`s.
 
@@ -86,6 +89,27 @@ fn stream(c: &mut Criterion) {
                     got += (&receiver).read(&mut buf).expect("read");
                 }
                 black_box(got)
+            })
+        })
+    });
+    group.bench_function("std-bufio-4k", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let mut out = std::io::BufWriter::with_capacity(4096, &sender);
+                    for i in 0..VALUES as u32 {
+                        out.write_all(&i.to_le_bytes()).expect("write");
+                    }
+                    out.flush().expect("flush");
+                });
+                let mut input = std::io::BufReader::with_capacity(4096, &receiver);
+                let mut sum = 0u32;
+                let mut value = [0u8; 4];
+                for _ in 0..VALUES {
+                    input.read_exact(&mut value).expect("read");
+                    sum = sum.wrapping_add(u32::from_le_bytes(value));
+                }
+                black_box(sum)
             })
         })
     });
@@ -173,6 +197,13 @@ fn main() {
             gib(raw),
             raw / archive
         );
+        if let Some(bufio) = median_ns("stream", "std-bufio-4k") {
+            println!(
+                "stream: std BufWriter/BufReader 4 KiB {:.2} GiB/s, bufio/raw = {:.2}",
+                gib(bufio),
+                raw / bufio
+            );
+        }
     }
     if let (Some(archive), Some(std)) = (
         median_ns("round-trip", "archive"),

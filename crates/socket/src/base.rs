@@ -30,6 +30,9 @@ const NO_TIMEOUT: u64 = u64::MAX;
 pub(crate) struct Shared {
     pub(crate) cancelled: AtomicBool,
     nonblocking: AtomicBool,
+    /// The last receive came back short of its buffer: the next one will likely
+    /// find nothing there yet, so it waits before asking.
+    read_drained: AtomicBool,
     /// Calls in progress that are waiting.
     waiting: AtomicUsize,
     /// The wakers of the threads waiting, one entry per waiting call.
@@ -43,6 +46,7 @@ impl Shared {
         Shared {
             cancelled: AtomicBool::new(false),
             nonblocking: AtomicBool::new(false),
+            read_drained: AtomicBool::new(false),
             waiting: AtomicUsize::new(0),
             waiters: Mutex::new(Vec::new()),
             timeouts: std::array::from_fn(|_| AtomicU64::new(NO_TIMEOUT)),
@@ -169,9 +173,38 @@ impl Base {
         &self,
         kind: Op,
         interest: Interest,
+        op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> io::Result<T> {
+        self.blocking_after(kind, interest, false, op)
+    }
+
+    /// A receive of stream data into `buf`, waiting first when the last one
+    /// drained the socket: a request/response exchange then costs `poll` +
+    /// `recv` rather than a failed `recv` + `poll` + `recv`, while a bulk stream
+    /// (whose reads fill their buffer) goes straight to `recv`.
+    pub(crate) fn receive(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait_first = self.shared.read_drained.load(Ordering::Relaxed);
+        let n = self.blocking_after(Op::Read, Interest::Read, wait_first, |s| {
+            s.recv(sys::as_uninit(buf))
+        })?;
+        self.shared
+            .read_drained
+            .store(n < buf.len(), Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn blocking_after<T>(
+        &self,
+        kind: Op,
+        interest: Interest,
+        wait_first: bool,
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> io::Result<T> {
         let deadline = self.timeout(kind).map(|t| Instant::now() + t);
+        if wait_first && !self.is_nonblocking() {
+            self.check_cancelled()?;
+            self.wait(interest, deadline, kind)?;
+        }
         loop {
             self.check_cancelled()?;
             match op(&self.socket) {

@@ -241,8 +241,7 @@ impl Socket {
     /// [read timeout](Self::set_read_timeout); a cancel; `WouldBlock` in
     /// non-blocking mode.
     pub fn receive(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.base
-            .blocking(Op::Read, Interest::Read, |s| s.recv(sys::as_uninit(buf)))
+        self.base.receive(buf)
     }
 
     /// Sends `buf` as out-of-band data (`Send(…, MSG_OOB)`): TCP urgent data, of
