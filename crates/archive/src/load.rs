@@ -312,7 +312,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Takes a fixed-size value; the hot path of every primitive.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
         let mut out = [0u8; N];
         let pos = self.pos;

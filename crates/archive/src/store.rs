@@ -222,6 +222,22 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
         result
     }
 
+    /// Appends `first` then `rest` if both fit in the buffer; `false` (and nothing
+    /// written) otherwise. The fast path of short strings.
+    #[inline]
+    pub(crate) fn try_put_after(&mut self, first: u8, rest: &[u8]) -> bool {
+        let len = self.len;
+        match self.buf.get_mut(len..len + 1 + rest.len()) {
+            Some(room) => {
+                room[0] = first;
+                room[1..].copy_from_slice(rest);
+                self.len = len + 1 + rest.len();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Writes a collection's element count (`CArchive::WriteCount`):
     /// a `WORD` below `0xFFFF`, else `FF FF` and a `DWORD`, else (64-bit counts)
     /// `FF FF FF FF FF FF` and a `QWORD`.

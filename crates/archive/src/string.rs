@@ -285,6 +285,16 @@ impl Storing<'_> {
         }
     }
 
+    /// Writes an ANSI string: its length prefix, then its bytes.
+    #[inline]
+    fn write_ansi(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() < 0xFF && self.try_put_after(bytes.len() as u8, bytes) {
+            return Ok(());
+        }
+        self.write_string_length(bytes.len(), false)?;
+        self.write_raw(bytes)
+    }
+
     /// Writes ASCII text as a Unicode string, widening each byte to a unit.
     fn write_ascii_as_utf16(&mut self, ascii: &[u8]) -> Result<()> {
         self.write_string_length(ascii.len(), true)?;
@@ -429,10 +439,7 @@ impl Loading<'_> {
 impl Store for MfcString {
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
         match &self.text {
-            Text::Ansi(bytes) => {
-                ar.write_string_length(bytes.len(), false)?;
-                ar.write_raw(bytes)
-            }
+            Text::Ansi(bytes) => ar.write_ansi(bytes),
             Text::Unicode(units) => ar.write_utf16(units.len(), units.iter().copied()),
         }
     }
@@ -454,11 +461,7 @@ impl Store for str {
         match ar.options().string_form {
             StringForm::Unicode if self.is_ascii() => ar.write_ascii_as_utf16(self.as_bytes()),
             StringForm::Unicode => ar.write_utf16(self.encode_utf16().count(), self.encode_utf16()),
-            StringForm::Ansi => {
-                let bytes = encode_ansi(self, ar.options().code_page);
-                ar.write_string_length(bytes.len(), false)?;
-                ar.write_raw(&bytes)
-            }
+            StringForm::Ansi => ar.write_ansi(&encode_ansi(self, ar.options().code_page)),
         }
     }
 }
