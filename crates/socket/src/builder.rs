@@ -88,6 +88,12 @@ impl SocketBuilder {
         Socket::created(socket, local)
     }
 
+    /// Creates and binds a stream socket for an event loop.
+    pub(crate) fn open_stream(self) -> io::Result<socket2::Socket> {
+        self.open(Type::STREAM, Protocol::TCP, true)
+            .map(|(socket, _)| socket)
+    }
+
     /// Creates and binds a datagram socket (`CSocket::Create(nPort, SOCK_DGRAM)`).
     ///
     /// # Errors

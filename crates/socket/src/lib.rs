@@ -1,6 +1,8 @@
 //! MFC's Windows Sockets programming model in Rust: the blocking [`Socket`]
 //! (`CSocket`), [`DatagramSocket`], and [`SocketFile`] (`CSocketFile`) under a
-//! `CArchive` ([`archive`], the `mfc-archive` crate).
+//! `CArchive` ([`archive`], the `mfc-archive` crate); and the event-driven
+//! [`AsyncSocket`] (`CAsyncSocket`) on an [`EventLoop`], whose [`Handler`] gets
+//! MFC's notifications by MFC's rules.
 //!
 //! MFC's "Windows Sockets: Sequence of Operations", side by side (the left column
 //! runs on the server, the right on the client):
@@ -51,19 +53,25 @@
 //! Unix (Linux first). Platform code lives behind `sys/`.
 #![deny(missing_docs)]
 
+mod async_socket;
 mod base;
 mod builder;
 mod cancel;
 mod datagram;
+mod event_loop;
 mod file;
+mod notify;
 mod resolve;
 mod stream;
 mod sys;
 
+pub use async_socket::AsyncSocket;
 pub use builder::{Family, SocketBuilder};
 pub use cancel::{is_cancelled, CancelHandle, Cancelled};
 pub use datagram::{Datagram, DatagramSocket};
+pub use event_loop::{EventLoop, LoopHandle, TimerId};
 pub use file::{ReadMode, SocketFile};
+pub use notify::{Events, Handler};
 pub use stream::Socket;
 
 /// The archive format (`CArchive`): the `mfc-archive` crate.

@@ -179,3 +179,47 @@ pub(crate) fn replace(target: &socket2::Socket, fresh: socket2::Socket) -> io::R
     }
     target.set_cloexec(true)
 }
+
+/// What a socket is ready for at this instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Readiness {
+    /// Data, a pending connection, or end of stream can be read.
+    pub(crate) readable: bool,
+    /// A send would not block.
+    pub(crate) writable: bool,
+    /// Out-of-band data is waiting.
+    pub(crate) priority: bool,
+    /// The peer closed its side, or the connection is gone.
+    pub(crate) hang_up: bool,
+}
+
+/// The socket's readiness now (`poll(2)` with a zero timeout): how the event loop
+/// re-checks a level after a call re-enables a notification.
+pub(crate) fn readiness_now(fd: RawFd) -> io::Result<Readiness> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const RDHUP: libc::c_short = libc::POLLRDHUP;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const RDHUP: libc::c_short = 0;
+    let mut fds = [libc::pollfd {
+        fd,
+        events: libc::POLLIN | libc::POLLOUT | libc::POLLPRI | RDHUP,
+        revents: 0,
+    }];
+    loop {
+        // SAFETY: `fds` is a valid array of one pollfd for the duration of the call.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) } >= 0 {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    let r = fds[0].revents;
+    Ok(Readiness {
+        readable: r & libc::POLLIN != 0,
+        writable: r & libc::POLLOUT != 0,
+        priority: r & libc::POLLPRI != 0,
+        hang_up: r & (libc::POLLHUP | libc::POLLERR | RDHUP) != 0,
+    })
+}

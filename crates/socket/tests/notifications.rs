@@ -1,0 +1,361 @@
+//! CAsyncSocket's notification rules (WSAAsyncSelect's), each shown as: these
+//! notifications, in this order, and then no more.
+
+mod common;
+
+use std::cell::RefCell;
+use std::io::{ErrorKind, Write};
+use std::net::TcpStream;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use common::LOCALHOST;
+use sockarc::{AsyncSocket, EventLoop, Events, Handler, Socket};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum What {
+    Accept,
+    Connect,
+    Receive,
+    Send,
+    Close,
+}
+
+type Seen = (AsyncSocket, What, Option<ErrorKind>);
+type Log = Rc<RefCell<Vec<Seen>>>;
+
+/// Records every notification and does nothing else.
+struct Recorder(Log);
+
+impl Recorder {
+    fn note(&self, socket: AsyncSocket, what: What, error: Option<std::io::Error>) {
+        self.0
+            .borrow_mut()
+            .push((socket, what, error.map(|e| e.kind())));
+    }
+}
+
+impl Handler for Recorder {
+    fn on_accept(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
+        self.note(s, What::Accept, e);
+    }
+    fn on_connect(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
+        self.note(s, What::Connect, e);
+    }
+    fn on_receive(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
+        self.note(s, What::Receive, e);
+    }
+    fn on_send(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
+        self.note(s, What::Send, e);
+    }
+    fn on_close(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
+        self.note(s, What::Close, e);
+    }
+}
+
+/// Runs the loop until `expected` has arrived (within 5 s), then two more short
+/// turns, and asserts that exactly `expected` came.
+fn expect_notes(ev: &mut EventLoop, log: &Log, expected: &[Seen]) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while log.borrow().len() < expected.len() {
+        assert!(
+            Instant::now() < deadline,
+            "still waiting for {expected:?}, got {:?}",
+            log.borrow()
+        );
+        ev.run_once(Some(Duration::from_millis(100))).unwrap();
+    }
+    for _ in 0..2 {
+        ev.run_once(Some(Duration::from_millis(30))).unwrap();
+    }
+    assert_eq!(log.take(), expected);
+}
+
+/// A listening socket on 127.0.0.1 and its port.
+fn listener(ev: &mut EventLoop, log: &Log) -> (AsyncSocket, u16) {
+    let builder = Socket::builder().address(LOCALHOST);
+    let listener = ev
+        .create_with(builder, Events::ALL, Recorder(log.clone()))
+        .unwrap();
+    ev.listen(listener).unwrap();
+    let port = ev.local_addr(listener).unwrap().port();
+    (listener, port)
+}
+
+/// A blocking client connected to an accepted AsyncSocket; the accept's own
+/// notifications (on_accept, then on_send for the new socket) are consumed.
+fn accepted(ev: &mut EventLoop, log: &Log) -> (TcpStream, AsyncSocket) {
+    let (listener, port) = listener(ev, log);
+    let client = TcpStream::connect((LOCALHOST, port)).unwrap();
+    expect_notes(ev, log, &[(listener, What::Accept, None)]);
+    let (conn, _) = ev.accept(listener, Recorder(log.clone())).unwrap();
+    expect_notes(ev, log, &[(conn, What::Send, None)]);
+    (client, conn)
+}
+
+#[test]
+fn a_partial_receive_is_followed_by_another_on_receive() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    client.write_all(b"0123456789").unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    let mut buf = [0u8; 4];
+    assert_eq!(ev.receive(conn, &mut buf).unwrap(), 4);
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+}
+
+#[test]
+fn a_receive_that_drains_everything_gets_none_until_more_arrives() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    client.write_all(b"0123456789").unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    let mut buf = [0u8; 64];
+    assert_eq!(ev.receive(conn, &mut buf).unwrap(), 10);
+    expect_notes(&mut ev, &log, &[]);
+    client.write_all(b"more").unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+}
+
+#[test]
+fn no_second_on_receive_without_a_receive_even_when_more_arrives() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    client.write_all(b"first").unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    client.write_all(b"second").unwrap();
+    expect_notes(&mut ev, &log, &[]);
+    assert_eq!(ev.receive(conn, &mut [0u8; 64]).unwrap(), 11);
+    expect_notes(&mut ev, &log, &[]);
+}
+
+#[test]
+fn a_failed_receive_also_re_enables_on_receive() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    assert_eq!(
+        ev.receive(conn, &mut [0u8; 8]).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    client.write_all(b"x").unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+}
+
+#[test]
+fn async_select_write_on_a_writable_socket_notifies_at_once() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (_client, conn) = accepted(&mut ev, &log);
+    ev.async_select(conn, Events::WRITE | Events::CLOSE)
+        .unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
+    assert_eq!(ev.mask(conn).unwrap(), Events::WRITE | Events::CLOSE);
+}
+
+#[test]
+fn a_send_that_would_block_brings_on_send_when_it_can_go_on() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (client, conn) = accepted(&mut ev, &log);
+    let chunk = [0u8; 64 * 1024];
+    let mut sent = 0usize;
+    let would_block = loop {
+        match ev.send(conn, &chunk) {
+            Ok(n) => sent += n,
+            Err(e) => break e,
+        }
+        assert!(sent < 1 << 30, "the send buffer never filled");
+    };
+    assert_eq!(would_block.kind(), ErrorKind::WouldBlock);
+    expect_notes(&mut ev, &log, &[]);
+    // The peer reads everything; room frees up.
+    let reader = std::thread::spawn(move || {
+        let mut client = client;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < sent {
+            got += std::io::Read::read(&mut client, &mut buf).unwrap();
+        }
+        client
+    });
+    expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
+    drop(reader.join().unwrap());
+}
+
+#[test]
+fn a_refused_connect_arrives_as_on_connect_with_the_error() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    // A bound socket that does not listen refuses connections.
+    let refusing = Socket::builder().address(LOCALHOST).create().unwrap();
+    let port = refusing.local_addr().unwrap().port();
+    let client = ev.create(0, Events::ALL, Recorder(log.clone())).unwrap();
+    assert_eq!(
+        ev.connect(client, "127.0.0.1", port).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    expect_notes(
+        &mut ev,
+        &log,
+        &[(client, What::Connect, Some(ErrorKind::ConnectionRefused))],
+    );
+}
+
+#[test]
+fn a_connect_arrives_as_on_connect_then_on_send() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (listener, port) = listener(&mut ev, &log);
+    let client = ev.create(0, Events::ALL, Recorder(log.clone())).unwrap();
+    let _ = ev.connect(client, "127.0.0.1", port);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while log.borrow().len() < 3 {
+        assert!(Instant::now() < deadline, "got {:?}", log.borrow());
+        ev.run_once(Some(Duration::from_millis(100))).unwrap();
+    }
+    let mut seen = log.take();
+    seen.sort_by_key(|(s, _, _)| *s == listener);
+    assert_eq!(
+        seen,
+        [
+            (client, What::Connect, None),
+            (client, What::Send, None),
+            (listener, What::Accept, None)
+        ]
+    );
+}
+
+#[test]
+fn a_peer_close_arrives_once_after_the_data_is_read() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    client.write_all(b"bye").unwrap();
+    drop(client);
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    assert_eq!(ev.receive(conn, &mut [0u8; 8]).unwrap(), 3);
+    expect_notes(&mut ev, &log, &[(conn, What::Close, None)]);
+    assert_eq!(ev.receive(conn, &mut [0u8; 8]).unwrap(), 0);
+    expect_notes(&mut ev, &log, &[]);
+}
+
+#[test]
+fn a_reset_arrives_as_on_close_with_the_error() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (client, conn) = accepted(&mut ev, &log);
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(client);
+    expect_notes(
+        &mut ev,
+        &log,
+        &[(conn, What::Close, Some(ErrorKind::ConnectionReset))],
+    );
+}
+
+#[test]
+fn accept_re_enables_on_accept_for_the_next_waiting_connection() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (listener, port) = listener(&mut ev, &log);
+    let _a = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let _b = TcpStream::connect((LOCALHOST, port)).unwrap();
+    expect_notes(&mut ev, &log, &[(listener, What::Accept, None)]);
+    let (first, _) = ev.accept(listener, Recorder(log.clone())).unwrap();
+    expect_notes(
+        &mut ev,
+        &log,
+        &[(listener, What::Accept, None), (first, What::Send, None)],
+    );
+    let (second, _) = ev.accept(listener, Recorder(log.clone())).unwrap();
+    expect_notes(&mut ev, &log, &[(second, What::Send, None)]);
+    assert_eq!(
+        ev.accept(listener, Recorder(log.clone()))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::WouldBlock
+    );
+}
+
+/// Closes `other` (set later) when told data is there.
+struct Closer {
+    other: Rc<RefCell<Option<AsyncSocket>>>,
+    log: Log,
+}
+
+impl Handler for Closer {
+    fn on_receive(&mut self, ev: &mut EventLoop, s: AsyncSocket, _: Option<std::io::Error>) {
+        self.log.borrow_mut().push((s, What::Receive, None));
+        if let Some(other) = self.other.borrow_mut().take() {
+            ev.close(other);
+        }
+    }
+}
+
+#[test]
+fn closing_a_socket_in_another_ones_callback_drops_its_queued_notifications() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (listener, port) = listener(&mut ev, &log);
+    let mut a = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let mut b = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let a_target = Rc::new(RefCell::new(None));
+    let b_target = Rc::new(RefCell::new(None));
+    let mut conns = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while conns.len() < 2 {
+        assert!(Instant::now() < deadline);
+        ev.run_once(Some(Duration::from_millis(100))).unwrap();
+        let targets = [&a_target, &b_target];
+        while let Ok((conn, _)) = ev.accept(
+            listener,
+            Closer {
+                other: Rc::clone(targets[conns.len().min(1)]),
+                log: log.clone(),
+            },
+        ) {
+            ev.async_select(conn, Events::READ).unwrap();
+            conns.push(conn);
+        }
+    }
+    // Each connection's handler closes the other one.
+    *a_target.borrow_mut() = Some(conns[1]);
+    *b_target.borrow_mut() = Some(conns[0]);
+    log.take();
+    a.write_all(b"a").unwrap();
+    b.write_all(b"b").unwrap();
+    // Both on_receives are queued before either runs; the first handler closes
+    // the other socket, whose notification must not arrive.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while log.borrow().is_empty() {
+        assert!(Instant::now() < deadline);
+        ev.run_once(Some(Duration::from_millis(100))).unwrap();
+    }
+    for _ in 0..3 {
+        ev.run_once(Some(Duration::from_millis(30))).unwrap();
+    }
+    let seen = log.take();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let survivor = seen[0].0;
+    assert!(ev.is_open(survivor));
+    assert_eq!(conns.iter().filter(|c| ev.is_open(**c)).count(), 1);
+}
+
+#[test]
+fn calls_on_a_closed_socket_answer_not_found() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let s = ev.create(0, Events::ALL, Recorder(log)).unwrap();
+    ev.close(s);
+    assert_eq!(
+        ev.receive(s, &mut [0u8; 1]).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    ev.close(s);
+}
