@@ -1,0 +1,110 @@
+//! An echo server on `AsyncSocket`: every byte a client sends comes back.
+//!
+//! `cargo run --release -p sockarc --example echo -- --port 7007 [--host 127.0.0.1]`
+//!
+//! One thread, one event loop, any number of clients. A client whose echo cannot
+//! be sent yet stops being read (its `READ` notifications are switched off) until
+//! `on_send` says the backlog went out, so a slow reader cannot make the server
+//! buffer without bound.
+
+use std::io::{self, ErrorKind};
+use std::net::IpAddr;
+
+use sockarc::{AsyncSocket, EventLoop, Events, Handler, Socket};
+
+/// Unsent bytes at which a client stops being read.
+const BACKLOG: usize = 256 * 1024;
+
+struct Listener;
+
+impl Handler for Listener {
+    fn on_accept(&mut self, ev: &mut EventLoop, listener: AsyncSocket, _: Option<io::Error>) {
+        match ev.accept(listener, Echo::default()) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => eprintln!("accept: {e}"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Echo {
+    unsent: Vec<u8>,
+}
+
+impl Echo {
+    /// Sends what is pending; false if the connection failed and was closed.
+    fn flush(&mut self, ev: &mut EventLoop, socket: AsyncSocket) -> bool {
+        while !self.unsent.is_empty() {
+            match ev.send(socket, &self.unsent) {
+                Ok(n) => drop(self.unsent.drain(..n)),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+                Err(_) => {
+                    ev.close(socket);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Handler for Echo {
+    fn on_receive(&mut self, ev: &mut EventLoop, socket: AsyncSocket, _: Option<io::Error>) {
+        let mut buf = [0u8; 16 * 1024];
+        match ev.receive(socket, &mut buf) {
+            Ok(0) => {}
+            Ok(n) => {
+                self.unsent.extend_from_slice(&buf[..n]);
+                if self.flush(ev, socket) && self.unsent.len() >= BACKLOG {
+                    let _ = ev.async_select(socket, Events::WRITE | Events::CLOSE);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => ev.close(socket),
+        }
+    }
+
+    fn on_send(&mut self, ev: &mut EventLoop, socket: AsyncSocket, _: Option<io::Error>) {
+        if self.flush(ev, socket)
+            && self.unsent.is_empty()
+            && !ev.mask(socket).is_ok_and(|m| m.contains(Events::READ))
+        {
+            let _ = ev.async_select(socket, Events::ALL);
+        }
+    }
+
+    fn on_close(&mut self, ev: &mut EventLoop, socket: AsyncSocket, _: Option<io::Error>) {
+        ev.close(socket);
+    }
+}
+
+fn main() -> io::Result<()> {
+    let mut port = 7007u16;
+    let mut host: IpAddr = [127, 0, 0, 1].into();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args.next();
+        let bad = || {
+            io::Error::new(
+                ErrorKind::InvalidInput,
+                format!("usage: echo [--port P] [--host H] ({arg})"),
+            )
+        };
+        match arg.as_str() {
+            "--port" => port = value.and_then(|v| v.parse().ok()).ok_or_else(bad)?,
+            "--host" => host = value.and_then(|v| v.parse().ok()).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        }
+    }
+    let mut ev = EventLoop::new()?;
+    // Accepted sockets inherit the listener's mask, so it asks for everything.
+    let listener = ev.create_with(
+        Socket::builder().address(host).port(port),
+        Events::ALL,
+        Listener,
+    )?;
+    ev.listen(listener)?;
+    eprintln!("echo: listening on {}", ev.local_addr(listener)?);
+    ev.run()
+}
