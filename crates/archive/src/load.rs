@@ -59,6 +59,9 @@ fn is_peer_gone(err: &io::Error) -> bool {
 /// Where a loading archive is in its buffer and in the stream.
 #[derive(Debug, Clone, Copy)]
 struct Cursor {
+    /// The first byte that must stay in the buffer: `pos`, or the start of the
+    /// message being read by [`LoadArchive::read_message`].
+    keep: usize,
     /// Next unread byte.
     pos: usize,
     /// End of the bytes received.
@@ -74,7 +77,7 @@ impl Cursor {
 }
 
 /// Makes at least `need` (at most the buffer size) unread bytes available:
-/// moves the unread tail to the front, then reads into the free space until
+/// moves the bytes to keep to the front, then reads into the free space until
 /// enough has arrived. A read that fills the buffer doubles it (up to the
 /// maximum): the stream is bulk, and bigger reads cost fewer system calls.
 /// Returns the new cursor with the outcome; `start` is where the value began.
@@ -89,13 +92,20 @@ fn fill<R: Read + ?Sized>(
     start: u64,
     what: impl FnOnce() -> String,
 ) -> (Cursor, Result<()>) {
-    if at.pos > 0 {
-        buf.copy_within(at.pos..at.end, 0);
-        at.base += at.pos as u64;
-        at.end -= at.pos;
-        at.pos = 0;
+    if at.keep > 0 {
+        buf.copy_within(at.keep..at.end, 0);
+        at.base += at.keep as u64;
+        at.end -= at.keep;
+        at.pos -= at.keep;
+        at.keep = 0;
     }
-    while at.end < need {
+    while at.end < at.pos + need {
+        if at.end == buf.len() {
+            // Only a message being kept whole fills the buffer: make room.
+            let mut bigger = vec![0; buf.len() * 2].into_boxed_slice();
+            bigger[..at.end].copy_from_slice(&buf[..at.end]);
+            *buf = bigger;
+        }
         let ended = match inner.read(&mut buf[at.end..]) {
             Ok(0) => "the input ended",
             Ok(n) => {
@@ -170,6 +180,9 @@ pub struct LoadArchive<R: Read + ?Sized> {
     end: usize,
     /// Stream offset of `buf[0]`.
     base: u64,
+    /// Stream offset of the message [`read_message`](Self::read_message) is
+    /// reading: bytes from there on stay buffered until it completes.
+    message_start: Option<u64>,
     slots: Vec<Slot>,
     classes: ClassRegistry,
     object_schema: Option<u32>,
@@ -185,6 +198,7 @@ impl<R: Read> LoadArchive<R> {
             pos: 0,
             end: 0,
             base: 0,
+            message_start: None,
             slots: vec![Slot::Null],
             classes: ClassRegistry::default(),
             object_schema: None,
@@ -272,7 +286,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let mut done = 0;
         while done < buf.len() {
             if self.pos == self.end {
-                if buf.len() - done >= self.buf.len() {
+                if buf.len() - done >= self.buf.len() && self.message_start.is_none() {
                     done += self.read_direct(&mut buf[done..], start)?;
                     continue;
                 }
@@ -284,6 +298,68 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             done += n;
         }
         Ok(())
+    }
+
+    /// Loads one whole message with `f`, or nothing.
+    ///
+    /// For a reader that answers `WouldBlock` when it has nothing yet (a socket
+    /// fed by an event loop): if `f` runs out of input in the middle, everything
+    /// it did is undone (the position, the classes and objects it registered)
+    /// and `Ok(None)` says to try again when more has arrived; the bytes stay
+    /// buffered. This is MFC's "read messages while the buffer is not empty" in
+    /// `OnReceive`, without its hang on a message split across segments.
+    ///
+    /// ```
+    /// use std::io::{self, Read};
+    /// use mfc_archive::Archive;
+    ///
+    /// /// Hands out what it was given, then says "not yet".
+    /// struct Arrived(Vec<u8>);
+    /// impl Read for Arrived {
+    ///     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    ///         if self.0.is_empty() {
+    ///             return Err(io::ErrorKind::WouldBlock.into());
+    ///         }
+    ///         let n = buf.len().min(self.0.len());
+    ///         buf[..n].copy_from_slice(&self.0[..n]);
+    ///         self.0.drain(..n);
+    ///         Ok(n)
+    ///     }
+    /// }
+    ///
+    /// let message = |ar: &mut mfc_archive::Loading<'_>| Ok((ar.read::<u16>()?, ar.read::<u32>()?));
+    /// let mut ar = Archive::load(Arrived(vec![0x01, 0x00, 0x78, 0x56]));
+    /// assert_eq!(ar.read_message(message)?, None);          // half of the u32 is missing
+    /// ar.get_mut().0.extend_from_slice(&[0x34, 0x12]);
+    /// assert_eq!(ar.read_message(message)?, Some((1, 0x1234_5678)));
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever `f` returns other than running out of input: a bad tag, an
+    /// unknown class, end of file (the stream ended for good), an I/O error.
+    pub fn read_message<T>(
+        &mut self,
+        f: impl FnOnce(&mut Loading<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let start = self.offset();
+        let slots = self.slots.len();
+        let schema = self.object_schema;
+        // A message inside a message keeps the outer one's bytes too.
+        let outer = self.message_start;
+        self.message_start = Some(outer.unwrap_or(start));
+        let result = f(R::erase(self));
+        self.message_start = outer;
+        match result {
+            Ok(message) => Ok(Some(message)),
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => {
+                self.pos = (start - self.base) as usize;
+                self.slots.truncate(slots);
+                self.object_schema = schema;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads past the (empty) buffer straight into `dst`; returns bytes read.
@@ -323,11 +399,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         }
         // The slow path gets the other fields and returns the new cursor, so the
         // cursor never escapes and can stay in registers across a loop of takes.
-        let cursor = Cursor {
-            pos,
-            end: self.end,
-            base: self.base,
-        };
+        let cursor = self.cursor();
         let start = cursor.offset();
         let (cursor, result) = fill(
             &mut self.buf,
@@ -345,13 +417,22 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         Ok(out)
     }
 
-    /// Makes at least `need` (at most the buffer size) unread bytes available.
-    fn refill(&mut self, need: usize, start: u64, what: impl FnOnce() -> String) -> Result<()> {
-        let cursor = Cursor {
+    fn cursor(&self) -> Cursor {
+        let keep = match self.message_start {
+            Some(start) => (start - self.base) as usize,
+            None => self.pos,
+        };
+        Cursor {
+            keep,
             pos: self.pos,
             end: self.end,
             base: self.base,
-        };
+        }
+    }
+
+    /// Makes at least `need` (at most the buffer size) unread bytes available.
+    fn refill(&mut self, need: usize, start: u64, what: impl FnOnce() -> String) -> Result<()> {
+        let cursor = self.cursor();
         let (cursor, result) = fill(
             &mut self.buf,
             cursor,

@@ -220,3 +220,84 @@ proptest! {
         }
     }
 }
+
+/// Hands out the chunks it is given, answering `WouldBlock` between them, as a
+/// socket fed by an event loop does.
+struct Arrivals(std::collections::VecDeque<u8>);
+
+impl std::io::Read for Arrivals {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(self.0.len());
+        for (slot, byte) in buf.iter_mut().zip(self.0.drain(..n)) {
+            *slot = byte;
+        }
+        Ok(n)
+    }
+}
+
+type Message = (u32, MfcString, Option<ObjectRef>);
+
+fn read_one(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Message> {
+    Ok((ar.read()?, ar.read()?, ar.read()?))
+}
+
+proptest! {
+    #[test]
+    fn messages_split_anywhere_arrive_whole_and_in_order(
+        texts in prop::collection::vec(".{0,40}", 1..12),
+        picks in prop::collection::vec(0usize..4, 12),
+        cuts in prop::collection::vec(1usize..64, 1..40),
+        buffer_size in 0usize..300,
+    ) {
+        // Three shared objects; messages refer to them, so later messages hold
+        // back-references into the index space of earlier ones.
+        let pool: Vec<ObjectRef> = (0..3).map(|v| Arc::new(TreeNode { value: v, children: Vec::new() }) as ObjectRef).collect();
+        let messages: Vec<Message> = texts
+            .iter()
+            .zip(&picks)
+            .enumerate()
+            .map(|(i, (text, &pick))| (i as u32, MfcString::unicode(text), pool.get(pick).cloned()))
+            .collect();
+        let mut bytes = Vec::new();
+        let mut ar = Archive::store(&mut bytes);
+        for (n, text, object) in &messages {
+            ar.write(n).unwrap();
+            ar.write(text).unwrap();
+            ar.write(object).unwrap();
+        }
+        ar.close().unwrap();
+
+        let options = Options { buffer_size, ..Options::default() };
+        let mut ar = Archive::load_with(Arrivals(Default::default()), options);
+        ar.register::<TreeNode>();
+        let mut got: Vec<Message> = Vec::new();
+        let mut rest = &bytes[..];
+        let mut cut = cuts.iter().cycle();
+        while !rest.is_empty() || got.len() < messages.len() {
+            let take = (*cut.next().unwrap()).min(rest.len());
+            ar.get_mut().0.extend(&rest[..take]);
+            rest = &rest[take..];
+            while let Some(message) = ar.read_message(read_one).unwrap() {
+                got.push(message);
+            }
+            prop_assert!(take > 0 || got.len() == messages.len(), "stuck with {} of {} messages", got.len(), messages.len());
+        }
+        prop_assert_eq!(got.len(), messages.len());
+        for ((n, text, object), (m, back, loaded)) in messages.iter().zip(&got) {
+            prop_assert_eq!((n, text), (m, back));
+            prop_assert_eq!(object.is_some(), loaded.is_some());
+        }
+        // Identity: messages that named the same object load the same object.
+        for (i, a) in messages.iter().enumerate() {
+            for (j, b) in messages.iter().enumerate() {
+                if let ((_, _, Some(x)), (_, _, Some(y))) = (a, b) {
+                    let (lx, ly) = (got[i].2.as_ref().unwrap(), got[j].2.as_ref().unwrap());
+                    prop_assert_eq!(Arc::ptr_eq(x, y), Arc::ptr_eq(lx, ly));
+                }
+            }
+        }
+    }
+}

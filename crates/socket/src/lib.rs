@@ -62,6 +62,7 @@ mod event_loop;
 mod file;
 mod notify;
 mod resolve;
+mod socket_archive;
 mod stream;
 mod sys;
 
@@ -72,6 +73,7 @@ pub use datagram::{Datagram, DatagramSocket};
 pub use event_loop::{EventLoop, LoopHandle, TimerId};
 pub use file::{ReadMode, SocketFile};
 pub use notify::{Events, Handler};
+pub use socket_archive::{Inbox, Outbox, SocketArchive};
 pub use stream::Socket;
 
 /// The archive format (`CArchive`): the `mfc-archive` crate.
