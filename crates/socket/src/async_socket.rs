@@ -234,7 +234,8 @@ impl EventLoop {
     }
 
     /// Sends what fits now (`Send`): 1 to `buf.len()` bytes. A send that would
-    /// block arms `on_send` for when it can go on.
+    /// block, or that took only part of `buf`, arms `on_send` for when it can go
+    /// on.
     ///
     /// # Errors
     /// `WouldBlock` when the send buffer is full (an ordinary answer);
@@ -242,15 +243,20 @@ impl EventLoop {
     pub fn send(&mut self, socket: AsyncSocket, buf: &[u8]) -> io::Result<usize> {
         let entry = self.entry(socket)?;
         let result = entry.socket.send_with_flags(buf, sys::SEND_FLAGS);
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            entry.state.write_blocked = true;
+        // A send that would block, or took only part of `buf` (the send buffer
+        // is now full), arms on_send for when room frees up.
+        match &result {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => entry.state.write_blocked = true,
+            Ok(n) if *n < buf.len() => entry.state.write_blocked = true,
+            _ => {}
         }
         result
     }
 
     /// Replaces the socket's mask (`AsyncSelect`) and re-enables every
     /// notification: any whose condition holds now is posted at once (so
-    /// enabling `WRITE` on a writable socket brings `on_send`).
+    /// enabling `WRITE` on a writable socket brings `on_send`); `WRITE` on a
+    /// socket that is not writable yet brings `on_send` when it becomes so.
     ///
     /// # Errors
     /// `NotFound` for a closed socket; the error of `poll(2)`.
@@ -276,11 +282,14 @@ impl EventLoop {
         if now.priority {
             self.post_out_of_band(socket);
         }
-        if now.writable && mask.contains(Events::WRITE) {
+        if mask.contains(Events::WRITE) {
             if let Ok(entry) = self.entry(socket) {
-                entry.state.write_blocked = false;
+                // Writable now: on_send at once. Not yet: on_send when it is.
+                entry.state.write_blocked = !now.writable;
             }
-            self.post(socket, Note::Send, None);
+            if now.writable {
+                self.post(socket, Note::Send, None);
+            }
         }
         Ok(())
     }

@@ -187,6 +187,28 @@ fn a_send_that_would_block_brings_on_send_when_it_can_go_on() {
 }
 
 #[test]
+fn a_partial_send_brings_on_send_when_room_frees() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (client, conn) = accepted(&mut ev, &log);
+    let huge = vec![0u8; 64 << 20];
+    let sent = ev.send(conn, &huge).unwrap();
+    assert!(sent < huge.len(), "the kernel took all 64 MiB at once");
+    expect_notes(&mut ev, &log, &[]);
+    let reader = std::thread::spawn(move || {
+        let mut client = client;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < sent {
+            got += std::io::Read::read(&mut client, &mut buf).unwrap();
+        }
+        client
+    });
+    expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
+    drop(reader.join().unwrap());
+}
+
+#[test]
 fn a_refused_connect_arrives_as_on_connect_with_the_error() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();

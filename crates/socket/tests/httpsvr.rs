@@ -1,0 +1,141 @@
+//! The HTTPSVR example against real clients no one here wrote: curl fetches a
+//! file byte-identical and gets 404 and 400 where due; ab runs 10,000 requests
+//! over 100 connections without an error.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// The example binary, built by `cargo test` next to this test's directory.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let target = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    target.join("examples").join(name)
+}
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    root: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn start(tag: &str, files: &[(&str, &[u8])]) -> Server {
+    let root = std::env::temp_dir().join(format!("sockarc-httpsvr-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(root.join(name), bytes).unwrap();
+    }
+    let mut child = Command::new(example("httpsvr"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--root"])
+        .arg(&root)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the httpsvr example: `cargo test` builds it (or `cargo build -p sockarc --example httpsvr`)");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("port in {line:?}"));
+    Server { child, port, root }
+}
+
+fn curl(server: &Server, path: &str) -> (u16, Vec<u8>) {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "--path-as-is",
+            "--max-time",
+            "10",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .arg(format!("http://127.0.0.1:{}{path}", server.port))
+        .output()
+        .expect("curl runs");
+    let split = out
+        .stdout
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .expect("status line");
+    let status = std::str::from_utf8(&out.stdout[split + 1..])
+        .unwrap()
+        .parse()
+        .unwrap();
+    (status, out.stdout[..split].to_vec())
+}
+
+#[test]
+fn curl_fetches_files_identical_and_gets_the_right_errors() {
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let server = start("curl", &[("big.bin", &big), ("hello.txt", b"hello\n")]);
+    let (status, body) = curl(&server, "/big.bin");
+    assert_eq!(
+        (status, body.len()),
+        (200, big.len()),
+        "status and length of /big.bin"
+    );
+    assert!(
+        body == big,
+        "/big.bin differs first at byte {:?}",
+        body.iter().zip(&big).position(|(a, b)| a != b)
+    );
+    assert_eq!(curl(&server, "/hello.txt"), (200, b"hello\n".to_vec()));
+    assert_eq!(curl(&server, "/missing.txt").0, 404);
+    assert_eq!(curl(&server, "/../../etc/passwd").0, 400);
+    let (status, listing) = curl(&server, "/");
+    let listing = String::from_utf8(listing).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        listing.contains("href=\"/hello.txt\"") && listing.contains("href=\"/sub/\""),
+        "{listing}"
+    );
+}
+
+#[test]
+fn ab_runs_10000_requests_over_100_connections_without_an_error() {
+    let server = start("ab", &[("hello.txt", b"hello\n")]);
+    let out = Command::new("ab")
+        .args(["-q", "-s", "10", "-n", "10000", "-c", "100"])
+        .arg(format!("http://127.0.0.1:{}/hello.txt", server.port))
+        .output()
+        .expect("ab runs (Debian package apache2-utils)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "ab failed: {report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let field = |name: &str| {
+        report
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().last())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        field("Complete requests:").as_deref(),
+        Some("10000"),
+        "{report}"
+    );
+    assert_eq!(field("Failed requests:").as_deref(), Some("0"), "{report}");
+    assert_eq!(field("Non-2xx responses:"), None, "{report}");
+}
