@@ -104,7 +104,7 @@ fn main() -> io::Result<()> {
         Events::ALL,
         Listener,
     )?;
-    ev.listen(listener)?;
+    ev.listen_backlog(listener, 4096)?;
     eprintln!("echo: listening on {}", ev.local_addr(listener)?);
     ev.run()
 }

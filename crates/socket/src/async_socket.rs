@@ -90,8 +90,16 @@ impl EventLoop {
     /// # Errors
     /// The error of `listen(2)`; `NotFound` for a closed socket.
     pub fn listen(&mut self, socket: AsyncSocket) -> io::Result<()> {
+        self.listen_backlog(socket, 128)
+    }
+
+    /// Listens with an explicit backlog (`Listen(nConnectionBacklog)`).
+    ///
+    /// # Errors
+    /// As [`listen`](Self::listen).
+    pub fn listen_backlog(&mut self, socket: AsyncSocket, backlog: i32) -> io::Result<()> {
         let entry = self.entry(socket)?;
-        entry.socket.listen(128)?;
+        entry.socket.listen(backlog)?;
         entry.state.listening = true;
         Ok(())
     }
