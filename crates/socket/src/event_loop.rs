@@ -590,16 +590,21 @@ impl EventLoop {
             return 0;
         }
         // MFC's filter: no on_receive unless data is really there; likewise no
-        // on_accept unless a connection really waits (a stale one was taken by
-        // an accept made after it was queued).
+        // on_accept unless a connection really waits. Only a receive (or accept)
+        // made after the notification was queued can have taken it; that call
+        // cleared the posted flag, so only then is the check needed.
         let fd = entry.socket.as_raw_fd();
-        if note == Note::Receive && sys::bytes_available(fd).unwrap_or(0) == 0 {
-            entry.state.read_posted = false;
+        if note == Note::Receive
+            && !entry.state.read_posted
+            && sys::bytes_available(fd).unwrap_or(0) == 0
+        {
             self.check_read(socket);
             return 0;
         }
-        if note == Note::Accept && !sys::readiness_now(fd).is_ok_and(|now| now.readable) {
-            entry.state.accept_posted = false;
+        if note == Note::Accept
+            && !entry.state.accept_posted
+            && !sys::readiness_now(fd).is_ok_and(|now| now.readable)
+        {
             return 0;
         }
         let Some(mut handler) = entry.handler.take() else {
