@@ -18,6 +18,7 @@ enum What {
     Connect,
     Receive,
     Send,
+    OutOfBand,
     Close,
 }
 
@@ -47,6 +48,14 @@ impl Handler for Recorder {
     }
     fn on_send(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
         self.note(s, What::Send, e);
+    }
+    fn on_out_of_band_data(
+        &mut self,
+        _: &mut EventLoop,
+        s: AsyncSocket,
+        e: Option<std::io::Error>,
+    ) {
+        self.note(s, What::OutOfBand, e);
     }
     fn on_close(&mut self, _: &mut EventLoop, s: AsyncSocket, e: Option<std::io::Error>) {
         self.note(s, What::Close, e);
@@ -206,6 +215,22 @@ fn a_partial_send_brings_on_send_when_room_frees() {
     });
     expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
     drop(reader.join().unwrap());
+}
+
+#[test]
+fn out_of_band_data_arrives_as_on_out_of_band_data_once_until_received() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (client, conn) = accepted(&mut ev, &log);
+    ev.async_select(conn, Events::OOB | Events::CLOSE).unwrap();
+    socket2::SockRef::from(&client)
+        .send_out_of_band(b"!")
+        .unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::OutOfBand, None)]);
+    let mut urgent = [0u8; 1];
+    assert_eq!(ev.receive_out_of_band(conn, &mut urgent).unwrap(), 1);
+    assert_eq!(&urgent, b"!");
+    expect_notes(&mut ev, &log, &[]);
 }
 
 #[test]
