@@ -3,8 +3,10 @@
 //! `sockarc demo` runs the CSocket + CSocketFile + CArchive sequence live;
 //! `sockarc send` and `sockarc recv` are a netcat for MFC archives.
 
+mod chat;
 mod demo;
 mod netcat;
+mod signals;
 mod values;
 
 use std::io::Write;
@@ -42,6 +44,46 @@ enum Command {
         #[arg(long, default_value_t = 1252)]
         codepage: u16,
     },
+    /// A CHATSRVR-compatible chat server, on port 700 + channel.
+    ChatServer {
+        /// The channel (0 to 99): port 700 + channel.
+        #[arg(long, default_value_t = 0, conflicts_with = "port")]
+        channel: u16,
+        /// An explicit port instead (0: the system chooses, printed on stderr).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Local address to listen on (every interface by default).
+        #[arg(long, default_value = "::")]
+        host: IpAddr,
+        /// Send text as a Unicode build does (CStringW), not as an ANSI one.
+        #[arg(long)]
+        unicode: bool,
+        /// ANSI code page of text sent and received without the Unicode marker.
+        #[arg(long, default_value_t = 1252)]
+        codepage: u16,
+    },
+    /// A CHATTER-compatible chat client: lines from standard input, history to
+    /// standard output.
+    Chat {
+        /// The chat server's host.
+        #[arg(long)]
+        server: String,
+        /// The channel (0 to 99): port 700 + channel.
+        #[arg(long, default_value_t = 0, conflicts_with = "port")]
+        channel: u16,
+        /// An explicit port instead.
+        #[arg(long)]
+        port: Option<u16>,
+        /// The name shown before every line.
+        #[arg(long)]
+        handle: String,
+        /// Send text as a Unicode build does (CStringW), not as an ANSI one.
+        #[arg(long)]
+        unicode: bool,
+        /// ANSI code page of text sent and received without the Unicode marker.
+        #[arg(long, default_value_t = 1252)]
+        codepage: u16,
+    },
     /// Listen, accept one connection, and print one `TYPE VALUE` line per TYPE.
     Recv {
         /// Local address to listen on (every interface by default).
@@ -59,8 +101,41 @@ enum Command {
     },
 }
 
+/// The text encoding of a chat peer, or why the code page is unknown.
+fn chat_encoding(unicode: bool, codepage: u16) -> Result<chat::Encoding, String> {
+    let code_page = sockarc::archive::code_page(codepage)
+        .ok_or_else(|| format!("unknown code page {codepage}"))?;
+    Ok(chat::Encoding { unicode, code_page })
+}
+
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
+        Command::ChatServer {
+            channel,
+            port,
+            host,
+            unicode,
+            codepage,
+        } => chat_encoding(unicode, codepage).and_then(|encoding| {
+            let port = port.unwrap_or_else(|| chat::port_of(channel));
+            chat::server::run(host, port, encoding, |addr| {
+                eprintln!("chat-server: listening on {addr}")
+            })
+            .map_err(|e| e.to_string())
+        }),
+        Command::Chat {
+            server,
+            channel,
+            port,
+            handle,
+            unicode,
+            codepage,
+        } => chat_encoding(unicode, codepage).and_then(|encoding| {
+            let port = port.unwrap_or_else(|| chat::port_of(channel));
+            let input = std::io::BufReader::new(std::io::stdin());
+            chat::client::run(&server, port, &handle, encoding, input, std::io::stdout())
+                .map_err(|e| e.to_string())
+        }),
         Command::Demo => demo::run().map_err(|e| e.to_string()),
         Command::Send {
             host,

@@ -1,0 +1,309 @@
+//! `sockarc chat-server` driven with raw bytes from socket-behaviour.md 6.1 (not
+//! with this project's encoder): ANSI and Unicode clients join, talk, see the
+//! history replayed, leave; the server shuts down as CHATSRVR does; 200 clients
+//! chat at once and all see every line once, in one order.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
+
+/// A running chat server, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server(args: &[&str]) -> Server {
+    let mut child = Command::new(SOCKARC)
+        .args(["chat-server", "--host", "127.0.0.1", "--port", "0"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sockarc runs");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("port in {line:?}"));
+    // The server's log goes to this test's output, where a failure shows it.
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            eprintln!("[server] {line}");
+        }
+    });
+    Server { child, port }
+}
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// A client→server message from an ANSI build: `00 00 | len | text | 00 00`.
+fn ansi_message(close: u8, text: &str) -> Vec<u8> {
+    let mut bytes = vec![close, 0, text.len() as u8];
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(&[0, 0]);
+    bytes
+}
+
+/// The same from a Unicode build: `00 00 | FF FE FF len | UTF-16LE | 00 00`.
+fn unicode_message(close: u8, text: &str) -> Vec<u8> {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let mut bytes = vec![close, 0, 0xFF, 0xFE, 0xFF, units.len() as u8];
+    bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    bytes.extend_from_slice(&[0, 0]);
+    bytes
+}
+
+/// A server update from an ANSI build: close flag, empty text, count, lines.
+fn ansi_update(close: u8, lines: &[&str]) -> Vec<u8> {
+    let mut bytes = vec![close, 0, 0, lines.len() as u8, 0];
+    for line in lines {
+        bytes.push(line.len() as u8);
+        bytes.extend_from_slice(line.as_bytes());
+    }
+    bytes
+}
+
+/// The same from a Unicode build.
+fn unicode_update(close: u8, lines: &[&str]) -> Vec<u8> {
+    let mut bytes = vec![close, 0, 0xFF, 0xFE, 0xFF, 0, lines.len() as u8, 0];
+    for line in lines {
+        let units: Vec<u16> = line.encode_utf16().collect();
+        bytes.extend_from_slice(&[0xFF, 0xFE, 0xFF, units.len() as u8]);
+        bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    }
+    bytes
+}
+
+fn expect_bytes(stream: &mut TcpStream, expected: &[u8]) {
+    let mut got = vec![0u8; expected.len()];
+    stream
+        .read_exact(&mut got)
+        .unwrap_or_else(|e| panic!("waiting for {expected:02X?}: {e}"));
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn the_spec_examples_are_what_this_test_builds() {
+    // socket-behaviour.md 6.1, worked examples.
+    assert_eq!(ansi_message(0, "bob: hi"), b"\x00\x00\x07bob: hi\x00\x00");
+    assert_eq!(
+        unicode_message(0, "bob: hi"),
+        b"\x00\x00\xFF\xFE\xFF\x07b\x00o\x00b\x00:\x00 \x00h\x00i\x00\x00\x00"
+    );
+    assert_eq!(
+        ansi_update(0, &["a: x", "b: y"]),
+        b"\x00\x00\x00\x02\x00\x04a: x\x04b: y"
+    );
+}
+
+#[test]
+fn ansi_and_unicode_clients_join_talk_and_see_the_history() {
+    let server = server(&[]);
+    let mut bob = connect(&server);
+    bob.write_all(&ansi_message(0, "bob: has just joined the discussion"))
+        .unwrap();
+    expect_bytes(
+        &mut bob,
+        &ansi_update(0, &["bob: has just joined the discussion"]),
+    );
+    bob.write_all(&ansi_message(0, "bob: hi")).unwrap();
+    expect_bytes(&mut bob, &ansi_update(0, &["bob: hi"]));
+
+    // A late Unicode joiner gets the whole history; the ANSI server answers in ANSI.
+    let mut 张 = connect(&server);
+    张.write_all(&unicode_message(0, "张三: has just joined the discussion"))
+        .unwrap();
+    let mut expected = ansi_update(0, &["bob: has just joined the discussion", "bob: hi"]);
+    let joined = "张三: has just joined the discussion";
+    // "张三" is not in Windows-1252: MFC's conversion makes it "??".
+    let joined_1252 = joined.replace("张三", "??");
+    expected[3] = 3;
+    expected.push(joined_1252.len() as u8);
+    expected.extend_from_slice(joined_1252.as_bytes());
+    expect_bytes(&mut 张, &expected);
+    expect_bytes(&mut bob, &ansi_update(0, &[&joined_1252]));
+
+    // Leaving: the close message is added to the history, that client is closed.
+    bob.write_all(&ansi_message(1, "bob: has just left the discussion"))
+        .unwrap();
+    expect_bytes(
+        &mut 张,
+        &ansi_update(0, &["bob: has just left the discussion"]),
+    );
+    let mut rest = Vec::new();
+    bob.read_to_end(&mut rest).unwrap();
+    assert!(
+        rest.is_empty(),
+        "nothing after the close message, then end of stream"
+    );
+}
+
+#[test]
+fn a_unicode_server_sends_unicode_and_takes_messages_split_anywhere() {
+    let server = server(&["--unicode"]);
+    let mut ann = connect(&server);
+    ann.set_nodelay(true).unwrap();
+    let join = ansi_message(0, "ann: has just joined the discussion");
+    let (first, second) = join.split_at(5);
+    ann.write_all(first).unwrap();
+    ann.flush().unwrap();
+    std::thread::yield_now();
+    ann.write_all(second).unwrap();
+    expect_bytes(
+        &mut ann,
+        &unicode_update(0, &["ann: has just joined the discussion"]),
+    );
+    // Two messages in one segment: both land in the history, in order.
+    let mut both = ansi_message(0, "ann: one");
+    both.extend(ansi_message(0, "ann: two"));
+    ann.write_all(&both).unwrap();
+    expect_bytes(&mut ann, &unicode_update(0, &["ann: one", "ann: two"]));
+}
+
+#[test]
+fn a_client_sending_garbage_is_dropped_and_the_others_keep_chatting() {
+    let server = server(&[]);
+    let mut good = connect(&server);
+    good.write_all(&ansi_message(0, "good: has just joined the discussion"))
+        .unwrap();
+    expect_bytes(
+        &mut good,
+        &ansi_update(0, &["good: has just joined the discussion"]),
+    );
+    let mut bad = connect(&server);
+    // A CString length of 2^31 - 1: over the archive's limit.
+    bad.write_all(&[0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = bad.read_to_end(&mut rest);
+    assert!(
+        rest.is_empty(),
+        "the bad client is closed without an answer"
+    );
+    // One that disconnects without its close message is dropped too.
+    drop(connect(&server));
+    good.write_all(&ansi_message(0, "good: still here"))
+        .unwrap();
+    expect_bytes(&mut good, &ansi_update(0, &["good: still here"]));
+}
+
+#[test]
+fn the_server_shuts_down_as_chatsrvr_does() {
+    let mut server = server(&[]);
+    let mut ann = connect(&server);
+    ann.write_all(&ansi_message(0, "ann: has just joined the discussion"))
+        .unwrap();
+    expect_bytes(
+        &mut ann,
+        &ansi_update(0, &["ann: has just joined the discussion"]),
+    );
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+    expect_bytes(
+        &mut ann,
+        &ansi_update(1, &["The discussion server has shutdown"]),
+    );
+    let mut rest = Vec::new();
+    ann.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    drop(ann);
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+/// Reads server updates until `total` history lines have arrived.
+fn collect_lines(stream: TcpStream, total: usize) -> Vec<String> {
+    use sockarc::archive::{Archive, MfcString};
+    let mut ar = Archive::load(stream);
+    let mut lines = Vec::with_capacity(total);
+    while lines.len() < total {
+        let close: u16 = ar.read().unwrap();
+        let _text: MfcString = ar.read().unwrap();
+        let history: Vec<MfcString> = ar.read().unwrap();
+        assert_eq!(close, 0);
+        lines.extend(history.iter().map(|l| l.to_string_lossy().into_owned()));
+    }
+    lines
+}
+
+#[test]
+fn two_hundred_clients_see_every_line_once_in_one_order() {
+    const CLIENTS: usize = 200;
+    const LINES: usize = 50;
+    let server = server(&[]);
+    let total = CLIENTS * (LINES + 1);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(CLIENTS));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let mut stream = connect(&server);
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let reader = stream.try_clone().unwrap();
+                let collector = std::thread::spawn(move || collect_lines(reader, total));
+                barrier.wait();
+                stream
+                    .write_all(&ansi_message(
+                        0,
+                        &format!("c{c}: has just joined the discussion"),
+                    ))
+                    .unwrap();
+                for n in 0..LINES {
+                    stream
+                        .write_all(&ansi_message(0, &format!("c{c}: line {n}")))
+                        .unwrap();
+                }
+                let lines = collector.join().unwrap();
+                drop(stream);
+                lines
+            })
+        })
+        .collect();
+    let seen: Vec<Vec<String>> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let first = &seen[0];
+    assert_eq!(first.len(), total);
+    let mut unique = first.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), total, "every line exactly once");
+    for c in 0..CLIENTS {
+        let mine: Vec<&String> = first
+            .iter()
+            .filter(|l| l.starts_with(&format!("c{c}: ")))
+            .collect();
+        assert_eq!(mine.len(), LINES + 1);
+        assert!(
+            mine[0].ends_with("has just joined the discussion"),
+            "client {c} joins first"
+        );
+        for (n, line) in mine[1..].iter().enumerate() {
+            assert_eq!(
+                **line,
+                format!("c{c}: line {n}"),
+                "client {c}'s lines in order"
+            );
+        }
+    }
+    for (c, lines) in seen.iter().enumerate() {
+        assert!(lines == first, "client {c} saw another order");
+    }
+}
