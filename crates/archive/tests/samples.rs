@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use common::assert_at_end;
 use mfc_archive::{
-    Archive, Load, LoadArchive, MfcString, Options, Point, Rect, SerialClass, Serialize, Size,
-    Store,
+    Archive, Bool, Load, LoadArchive, MfcString, ObjectRef, Options, Point, Rect, SerialClass,
+    Serialize, Size, Store, Time,
 };
 
 fn sample(name: &str) -> Vec<u8> {
@@ -310,4 +310,181 @@ struct GraphDoc {
 fn graph1_gph_primitives_only() {
     let doc: GraphDoc = decode("Graph1.gph", 8, |_| {});
     assert_eq!((doc.color, doc.sides), (0, 3));
+}
+
+// 7. Demo.pad -----------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyStaticText", schema = 1)]
+struct StaticText {
+    web_link: Bool,
+    caption: MfcString,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyGroupBox", schema = 1)]
+struct GroupBox {
+    caption: MfcString,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyPicture", schema = 1)]
+struct Picture {
+    path: MfcString,
+    action: i32,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyButton", schema = 1)]
+struct Button {
+    caption: MfcString,
+    path: MfcString,
+    action: i32,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyAnimate", schema = 1)]
+struct Animate {
+    path: MfcString,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyDateTime", schema = 1)]
+struct DateTime {
+    alarm: Bool,
+    time: Time,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyIPAddress", schema = 1)]
+struct IpAddress {
+    text: MfcString,
+    combo: i32,
+    action: i32,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyMonthCal", schema = 1)]
+struct MonthCal {
+    no_today: Bool,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "CMyComboBox", schema = 1)]
+struct ComboBox {
+    name: MfcString,
+}
+
+/// `CFormPadDoc::Serialize`: the view's `CRect`, an `int` count, then per control
+/// `WriteClass`, its `CRect`, and its own `Serialize` (no object index).
+#[derive(Debug)]
+struct FormPadDoc {
+    view: Rect,
+    controls: Vec<(Rect, ObjectRef)>,
+}
+
+impl Store for FormPadDoc {
+    fn store(&self, ar: &mut mfc_archive::Storing<'_>) -> mfc_archive::Result<()> {
+        ar.write(&self.view)?;
+        ar.write(&(self.controls.len() as i32))?;
+        for (rect, control) in &self.controls {
+            ar.write_class(&control.runtime_class())?;
+            ar.write(rect)?;
+            control.store_body(ar)?;
+        }
+        Ok(())
+    }
+}
+
+impl Load for FormPadDoc {
+    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
+        let view = ar.read()?;
+        let count: i32 = ar.read()?;
+        let mut controls = Vec::new();
+        for _ in 0..count.max(0) {
+            let class = ar.read_class()?;
+            let rect = ar.read()?;
+            controls.push((rect, class.create(ar)?));
+        }
+        Ok(FormPadDoc { view, controls })
+    }
+}
+
+fn control<T: 'static>(doc: &FormPadDoc, index: usize) -> &T {
+    doc.controls[index]
+        .1
+        .downcast_ref::<T>()
+        .unwrap_or_else(|| panic!("control {index} has another class"))
+}
+
+#[test]
+fn demo_pad_write_class_without_objects() {
+    let doc: FormPadDoc = decode("Demo.pad", 566, |ar| {
+        ar.register::<StaticText>()
+            .register::<GroupBox>()
+            .register::<Picture>()
+            .register::<Button>()
+            .register::<Animate>()
+            .register::<DateTime>()
+            .register::<IpAddress>()
+            .register::<MonthCal>()
+            .register::<ComboBox>();
+    });
+    assert_eq!(
+        doc.view,
+        Rect {
+            left: 35,
+            top: 105,
+            right: 599,
+            bottom: 459
+        }
+    );
+    let classes: Vec<_> = doc.controls.iter().map(|(_, c)| c.class_name()).collect();
+    assert_eq!(
+        classes,
+        [
+            "CMyStaticText",
+            "CMyGroupBox",
+            "CMyPicture",
+            "CMyButton",
+            "CMyAnimate",
+            "CMyDateTime",
+            "CMyIPAddress",
+            "CMyMonthCal",
+            "CMyComboBox",
+        ]
+    );
+    assert_eq!(
+        doc.controls[0].0,
+        Rect {
+            left: 54,
+            top: 32,
+            right: 89,
+            bottom: 46
+        }
+    );
+    let static_text = control::<StaticText>(&doc, 0);
+    assert_eq!(
+        (static_text.web_link, text(&static_text.caption).as_str()),
+        (Bool(false), "Static")
+    );
+    let animate = control::<Animate>(&doc, 4);
+    assert_eq!(animate.path.len(), 54);
+    assert_eq!(
+        text(&animate.path),
+        "C:\\_github\\MFC2019\\7실전프로젝트\\!Sources\\Media\\FILECOPY.avi"
+    );
+    let alarm = control::<DateTime>(&doc, 5);
+    assert_eq!(
+        (alarm.alarm, alarm.time),
+        (Bool(false), Time(1_587_217_662))
+    );
+    let ip = control::<IpAddress>(&doc, 6);
+    assert_eq!(
+        (text(&ip.text).as_str(), ip.combo, ip.action),
+        ("127.0.0.1", 8, 0)
+    );
+    assert_eq!(control::<MonthCal>(&doc, 7).no_today, Bool(true));
+    assert_eq!(text(&control::<ComboBox>(&doc, 8).name), "ComboBox");
+    assert_eq!(text(&control::<Button>(&doc, 3).caption), "Button");
 }
