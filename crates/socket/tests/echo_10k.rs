@@ -1,22 +1,15 @@
 //! The echo example holds 10,000 concurrent loopback connections and echoes on
 //! every one; reports the server's memory per idle connection.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 const CONNECTIONS: usize = 10_000;
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let target = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    target.join("examples").join(name)
-}
 
 /// The echo server, killed when dropped.
 struct Echo(Child);
@@ -62,23 +55,8 @@ fn the_echo_server_holds_10000_connections_and_echoes_on_all() {
         limit > CONNECTIONS as u64 + 100,
         "descriptor limit {limit} is too low for {CONNECTIONS} connections"
     );
-    let mut child = Command::new(example("echo"))
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect(
-            "the echo example: `cargo test` builds it (or `cargo build -p sockarc --example echo`)",
-        );
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("port in {line:?}"));
+    let args = ["--host", "127.0.0.1", "--port", "0"].map(OsStr::new);
+    let (child, port) = common::spawn_example("echo", &args);
     let server = Echo(child);
     let idle_before = rss_kib(server.0.id());
 

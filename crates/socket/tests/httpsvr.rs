@@ -2,19 +2,11 @@
 //! file byte-identical and gets 404 and 400 where due; ab runs 10,000 requests
 //! over 100 connections without an error.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
 
-/// The example binary, built by `cargo test` next to this test's directory.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let target = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    target.join("examples").join(name)
-}
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::{Child, Command};
 
 /// A running server, killed when dropped.
 struct Server {
@@ -37,22 +29,15 @@ fn start(tag: &str, files: &[(&str, &[u8])]) -> Server {
     for (name, bytes) in files {
         std::fs::write(root.join(name), bytes).unwrap();
     }
-    let mut child = Command::new(example("httpsvr"))
-        .args(["--host", "127.0.0.1", "--port", "0", "--root"])
-        .arg(&root)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the httpsvr example: `cargo test` builds it (or `cargo build -p sockarc --example httpsvr`)");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("port in {line:?}"));
+    let args = [
+        OsStr::new("--host"),
+        OsStr::new("127.0.0.1"),
+        OsStr::new("--port"),
+        OsStr::new("0"),
+        OsStr::new("--root"),
+        root.as_os_str(),
+    ];
+    let (child, port) = common::spawn_example("httpsvr", &args);
     Server { child, port, root }
 }
 

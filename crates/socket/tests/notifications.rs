@@ -182,15 +182,7 @@ fn a_send_that_would_block_brings_on_send_when_it_can_go_on() {
     assert_eq!(would_block.kind(), ErrorKind::WouldBlock);
     expect_notes(&mut ev, &log, &[]);
     // The peer reads everything; room frees up.
-    let reader = std::thread::spawn(move || {
-        let mut client = client;
-        let mut buf = vec![0u8; 1 << 16];
-        let mut got = 0;
-        while got < sent {
-            got += std::io::Read::read(&mut client, &mut buf).unwrap();
-        }
-        client
-    });
+    let reader = common::drain_in_thread(client, sent);
     expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
     drop(reader.join().unwrap());
 }
@@ -204,15 +196,7 @@ fn a_partial_send_brings_on_send_when_room_frees() {
     let sent = ev.send(conn, &huge).unwrap();
     assert!(sent < huge.len(), "the kernel took all 64 MiB at once");
     expect_notes(&mut ev, &log, &[]);
-    let reader = std::thread::spawn(move || {
-        let mut client = client;
-        let mut buf = vec![0u8; 1 << 16];
-        let mut got = 0;
-        while got < sent {
-            got += std::io::Read::read(&mut client, &mut buf).unwrap();
-        }
-        client
-    });
+    let reader = common::drain_in_thread(client, sent);
     expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
     drop(reader.join().unwrap());
 }
