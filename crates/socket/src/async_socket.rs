@@ -10,6 +10,7 @@ use crate::builder::SocketBuilder;
 use crate::event_loop::{EventLoop, Note, State};
 use crate::notify::{Events, Handler};
 use crate::resolve::resolve;
+use crate::stream::Socket;
 use crate::sys;
 
 /// A socket on an [`EventLoop`] (`CAsyncSocket`): a small copyable id. The loop
@@ -314,6 +315,20 @@ impl EventLoop {
     /// even one already queued. Closing a closed socket does nothing.
     pub fn close(&mut self, socket: AsyncSocket) {
         drop(self.remove(socket));
+    }
+
+    /// Takes the socket off the loop (`Detach`) and returns it as a blocking
+    /// [`Socket`], to wrap in a [`SocketFile`](crate::SocketFile) for example.
+    /// Its queued notifications are dropped; bytes already received stay in the
+    /// socket.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed socket; the error of making it a `Socket`.
+    pub fn detach(&mut self, socket: AsyncSocket) -> io::Result<Socket> {
+        let entry = self
+            .remove(socket)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the socket is closed"))?;
+        Socket::attach(entry.socket.into())
     }
 
     /// `true` while the socket is open.

@@ -193,3 +193,39 @@ fn a_peer_sending_garbage_is_dropped_and_the_others_go_on() {
     };
     assert!(closed, "the bad peer's connection is closed");
 }
+
+#[test]
+fn a_detached_socket_carries_on_as_a_blocking_socket_file() {
+    let mut ev = EventLoop::new().unwrap();
+    let listener = ev
+        .create_with(
+            Socket::builder().address(LOCALHOST),
+            Events::NONE,
+            Listener(Got::default(), Errors::default()),
+        )
+        .unwrap();
+    ev.listen(listener).unwrap();
+    let port = ev.local_addr(listener).unwrap().port();
+    let mut client = TcpStream::connect((LOCALHOST, port)).unwrap();
+    client.write_all(&bytes_of(9, "after detach")).unwrap();
+    let accepted = loop {
+        match ev.accept(listener, Listener(Got::default(), Errors::default())) {
+            Ok((socket, _)) => break socket,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => ev
+                .run_once(Some(Duration::from_millis(20)))
+                .map(drop)
+                .unwrap(),
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    let socket = ev.detach(accepted).unwrap();
+    assert!(!ev.is_open(accepted));
+    socket.set_read_timeout(Some(Duration::from_secs(5)));
+    let file = sockarc::SocketFile::new(socket);
+    let mut ar = sockarc::archive::Archive::load(&file);
+    assert_eq!(ar.read::<u32>().unwrap(), 9);
+    assert_eq!(
+        ar.read::<MfcString>().unwrap().to_string_lossy(),
+        "after detach"
+    );
+}
