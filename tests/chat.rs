@@ -307,3 +307,74 @@ fn two_hundred_clients_see_every_line_once_in_one_order() {
         assert!(lines == first, "client {c} saw another order");
     }
 }
+
+/// A raw listening socket on 127.0.0.1 and `sockarc chat` connected to it with
+/// `args`; returns the client process and the server's side of the connection.
+fn chat_client(args: &[&str]) -> (Child, TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let child = Command::new(SOCKARC)
+        .args(["chat", "--server", "127.0.0.1", "--port", &port])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sockarc runs");
+    let (conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    (child, conn)
+}
+
+#[test]
+fn the_client_joins_talks_and_leaves_in_unicode() {
+    let (mut child, mut conn) = chat_client(&["--handle", "zoe", "--unicode"]);
+    expect_bytes(
+        &mut conn,
+        &unicode_message(0, "zoe: has just joined the discussion"),
+    );
+    // An ANSI server's update: the client prints its lines.
+    conn.write_all(&ansi_update(
+        0,
+        &["zoe: has just joined the discussion", "a: x"],
+    ))
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "hello").unwrap();
+    expect_bytes(&mut conn, &unicode_message(0, "zoe: hello"));
+    drop(stdin);
+    expect_bytes(
+        &mut conn,
+        &unicode_message(1, "zoe: has just left the discussion"),
+    );
+    // The client shut down its sending side; the server closes, the client exits.
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    drop(conn);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", out.status);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "zoe: has just joined the discussion\na: x\n"
+    );
+}
+
+#[test]
+fn the_client_exits_when_the_server_shuts_down() {
+    let (mut child, mut conn) = chat_client(&["--handle", "amy"]);
+    expect_bytes(
+        &mut conn,
+        &ansi_message(0, "amy: has just joined the discussion"),
+    );
+    // Standard input stays open: the close flag alone ends the client.
+    let _stdin = child.stdin.take().unwrap();
+    conn.write_all(&unicode_update(1, &["The discussion server has shutdown"]))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", out.status);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "The discussion server has shutdown\n"
+    );
+}
