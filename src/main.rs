@@ -5,6 +5,7 @@
 
 mod chat;
 mod demo;
+mod logging;
 mod netcat;
 mod signals;
 mod values;
@@ -109,6 +110,7 @@ fn chat_encoding(unicode: bool, codepage: u16) -> Result<chat::Encoding, String>
 }
 
 fn main() -> ExitCode {
+    logging::init();
     let outcome = match Cli::parse().command {
         Command::ChatServer {
             channel,

@@ -378,3 +378,32 @@ fn the_client_exits_when_the_server_shuts_down() {
         "The discussion server has shutdown\n"
     );
 }
+
+#[test]
+fn the_server_outlives_its_closed_log() {
+    let mut child = Command::new(SOCKARC)
+        .args(["chat-server", "--host", "127.0.0.1", "--port", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sockarc runs");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // The reading end of its stderr is gone now: every log line fails to write.
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    let server = Server { child, port };
+    for name in ["one", "two"] {
+        let mut client = connect(&server);
+        let join = format!("{name}: has just joined the discussion");
+        client.write_all(&ansi_message(0, &join)).unwrap();
+        let mut update = vec![0u8; 5];
+        client.read_exact(&mut update).unwrap();
+        assert_eq!(&update[..2], &[0, 0], "{name} gets an update");
+    }
+}

@@ -23,13 +23,6 @@ use super::{CMsg, Encoding};
 /// The line the server adds when it shuts down (CHATSRVR's `IDS_SERVERSHUTDOWN`).
 pub const SHUTDOWN_LINE: &str = "The discussion server has shutdown";
 
-/// Writes one line to standard error; a closed or full stderr is ignored, since
-/// a server must not stop because its log went away (`eprintln!` would panic).
-fn log(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(io::stderr().lock(), "chat-server: {line}");
-}
-
 /// How long a shutdown waits for clients to close before exiting anyway.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -98,7 +91,7 @@ impl Chat {
 
     fn drop_client(&mut self, ev: &mut EventLoop, socket: AsyncSocket, why: &str) {
         if let Some(client) = self.clients.remove(&socket) {
-            log(format_args!("{} dropped: {why}", client.peer));
+            tracing::warn!(peer = %client.peer, "dropped: {why}");
         }
         ev.close(socket);
     }
@@ -141,7 +134,7 @@ impl Chat {
         }
         if leaving {
             if let Some(client) = self.clients.remove(&socket) {
-                log(format_args!("{} left", client.peer));
+                tracing::info!(peer = %client.peer, "left");
             }
             ev.close(socket);
         }
@@ -155,6 +148,7 @@ impl Handler for Listener {
     fn on_accept(&mut self, ev: &mut EventLoop, listener: AsyncSocket, _: Option<io::Error>) {
         match ev.accept(listener, Connection(Rc::clone(&self.0))) {
             Ok((socket, peer)) => {
+                tracing::info!(%peer, "joined");
                 let mut chat = self.0.borrow_mut();
                 let archive = SocketArchive::new(chat.encoding.options());
                 chat.clients.insert(
@@ -167,7 +161,7 @@ impl Handler for Listener {
                 );
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) => log(format_args!("accept failed: {e}")),
+            Err(e) => tracing::warn!("accept failed: {e}"),
         }
     }
 }
@@ -191,7 +185,7 @@ impl Handler for Connection {
         let mut chat = self.0.borrow_mut();
         if chat.shutting_down {
             if let Some(client) = chat.clients.remove(&socket) {
-                log(format_args!("{} closed", client.peer));
+                tracing::info!(peer = %client.peer, "closed");
             }
             ev.close(socket);
         } else {
