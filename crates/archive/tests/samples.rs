@@ -8,6 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::assert_at_end;
+use mfc_archive::collections::ObArray;
 use mfc_archive::{
     Archive, Bool, Load, LoadArchive, MfcString, ObjectRef, Options, Point, Rect, SerialClass,
     Serialize, Size, Store, Time,
@@ -487,4 +488,241 @@ fn demo_pad_write_class_without_objects() {
     assert_eq!(control::<MonthCal>(&doc, 7).no_today, Bool(true));
     assert_eq!(text(&control::<ComboBox>(&doc, 8).name), "ComboBox");
     assert_eq!(text(&control::<Button>(&doc, 3).caption), "Button");
+}
+
+// 8. Test.wsp -----------------------------------------------------------------
+//
+// The field layouts of CDockState's bar infos and of the Ultimate Toolbox
+// states follow the README's outline of their writers, with each field read off
+// the bytes; the whole file decodes to its last byte with 20 load-array entries.
+
+/// `WINDOWPLACEMENT` as COXWorkspaceState stores it: flags, show command, the
+/// minimised and maximised positions, the normal rectangle.
+#[derive(Debug, PartialEq, Serialize)]
+struct WindowPlacement {
+    flags: u32,
+    show_cmd: u32,
+    min_position: Point,
+    max_position: Point,
+    normal_position: Rect,
+}
+
+/// Where a docked bar goes back to (present only when it was docking).
+#[derive(Debug, PartialEq, Serialize)]
+struct DockMemory {
+    dock_bar: u32,
+    rect: Rect,
+    float_style: u32,
+    float_position: Point,
+}
+
+/// One `CControlBarInfo` of a version-2 `CDockState`.
+#[derive(Debug, PartialEq)]
+struct ControlBarInfo {
+    id: u32,
+    visible: Bool,
+    floating: Bool,
+    horizontal: Bool,
+    position: Point,
+    mru_width: u32,
+    docked: Option<DockMemory>,
+    /// The bars on a dock bar (0 separates rows), with a plain `WORD` count.
+    bar_ids: Vec<u32>,
+}
+
+impl Store for ControlBarInfo {
+    fn store(&self, ar: &mut mfc_archive::Storing<'_>) -> mfc_archive::Result<()> {
+        ar.write(&self.id)?;
+        ar.write(&self.visible)?;
+        ar.write(&self.floating)?;
+        ar.write(&self.horizontal)?;
+        ar.write(&self.position)?;
+        ar.write(&self.mru_width)?;
+        ar.write(&Bool(self.docked.is_some()))?;
+        if let Some(docked) = &self.docked {
+            ar.write(docked)?;
+        }
+        ar.write(&(self.bar_ids.len() as u16))?;
+        self.bar_ids.iter().try_for_each(|id| ar.write(id))
+    }
+}
+
+impl Load for ControlBarInfo {
+    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
+        let (id, visible, floating, horizontal, position, mru_width) = (
+            ar.read()?,
+            ar.read()?,
+            ar.read()?,
+            ar.read()?,
+            ar.read()?,
+            ar.read()?,
+        );
+        let docked = if ar.read::<Bool>()?.0 {
+            Some(ar.read()?)
+        } else {
+            None
+        };
+        let count: u16 = ar.read()?;
+        let bar_ids = (0..count)
+            .map(|_| ar.read())
+            .collect::<mfc_archive::Result<_>>()?;
+        Ok(ControlBarInfo {
+            id,
+            visible,
+            floating,
+            horizontal,
+            position,
+            mru_width,
+            docked,
+            bar_ids,
+        })
+    }
+}
+
+/// MFC's `CDockState` (schema 0): version, screen size, a `WORD` count of bars.
+#[derive(Debug)]
+struct DockState {
+    version: u32,
+    screen: Size,
+    bars: Vec<ControlBarInfo>,
+}
+
+impl SerialClass for DockState {
+    const CLASS_NAME: &'static str = "CDockState";
+    const SCHEMA: u32 = 0;
+}
+
+impl Store for DockState {
+    fn store(&self, ar: &mut mfc_archive::Storing<'_>) -> mfc_archive::Result<()> {
+        ar.write(&self.version)?;
+        ar.write(&self.screen)?;
+        ar.write(&(self.bars.len() as u16))?;
+        self.bars.iter().try_for_each(|bar| ar.write(bar))
+    }
+}
+
+impl Load for DockState {
+    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
+        let (version, screen) = (ar.read()?, ar.read()?);
+        let count: u16 = ar.read()?;
+        let bars = (0..count)
+            .map(|_| ar.read())
+            .collect::<mfc_archive::Result<_>>()?;
+        Ok(DockState {
+            version,
+            screen,
+            bars,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "COXChildFrameState", schema = 1)]
+struct ChildFrameState {
+    placement: WindowPlacement,
+    document_path: MfcString,
+    document_class: MfcString,
+    frame_class: MfcString,
+    view_class: MfcString,
+    flag: Bool,
+    /// A `CObArray*` of splitter states.
+    splitters: Option<Arc<ObArray>>,
+}
+
+#[derive(Debug, Serialize)]
+#[mfc(class = "COXSplitterColRowState", schema = 1)]
+struct SplitterColRowState {
+    is_row: Bool,
+    index: i32,
+    ideal: i32,
+    minimum: i32,
+}
+
+/// `COXWorkspaceState::Serialize`, as the README outlines it.
+#[derive(Debug, Serialize)]
+struct WorkspaceState {
+    magic: u32,
+    version: u32,
+    screen: Size,
+    placement_saved: Bool,
+    main_frame: WindowPlacement,
+    dock_state_saved: Bool,
+    dock_state: Option<Arc<DockState>>,
+    child_frames_saved: Bool,
+    maximized: Bool,
+    child_frames: Option<Arc<ObArray>>,
+    /// `m_mapBarID2TabIdx`: empty here, so only its count is known.
+    bar_to_tab: Vec<(u32, u32)>,
+    splitters_saved: Bool,
+    splitter_panes: Option<Arc<ObArray>>,
+}
+
+#[test]
+fn test_wsp_nested_objects_in_one_index_space() {
+    let state: WorkspaceState = decode("Test.wsp", 1376, |ar| {
+        ar.register::<ChildFrameState>()
+            .register::<SplitterColRowState>();
+    });
+    assert_eq!(
+        (state.magic, state.version, state.screen),
+        (0x1234_FEDC, 1, Size { cx: 1024, cy: 768 })
+    );
+    let dock = state.dock_state.as_ref().expect("a CDockState");
+    assert_eq!(
+        (dock.version, dock.screen, dock.bars.len()),
+        (2, Size { cx: 1024, cy: 768 }, 7)
+    );
+    assert_eq!(
+        dock.bars[3].bar_ids,
+        [0, 0xE800, 0, 0xE804, 0],
+        "the top dock bar holds both toolbars"
+    );
+
+    let frames: Vec<&ChildFrameState> = state
+        .child_frames
+        .as_ref()
+        .unwrap()
+        .0
+        .iter()
+        .map(|f| {
+            f.as_ref()
+                .unwrap()
+                .downcast_ref::<ChildFrameState>()
+                .unwrap()
+        })
+        .collect();
+    let names: Vec<(String, String)> = frames
+        .iter()
+        .map(|f| (text(&f.document_class), text(&f.view_class)))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("CWorkspaceTextDoc".into(), "CWorkspaceLengthView".into()),
+            ("CWorkspaceTextDoc".into(), "CWorkspaceTextView".into()),
+            ("CWorkspaceGraphDoc".into(), "CWorkspaceGraphView".into()),
+            ("CWorkspaceTextDoc".into(), "CWorkspaceTextView".into()),
+            ("CWorkspaceTextDoc".into(), "CWorkspaceLengthView".into()),
+        ]
+    );
+    let splitters: Vec<(bool, i32, i32)> = frames[2]
+        .splitters
+        .as_ref()
+        .unwrap()
+        .0
+        .iter()
+        .map(|s| {
+            let s = s
+                .as_ref()
+                .unwrap()
+                .downcast_ref::<SplitterColRowState>()
+                .unwrap();
+            (s.is_row.0, s.index, s.ideal)
+        })
+        .collect();
+    assert_eq!(
+        splitters,
+        [(true, 0, 240), (false, 0, 179), (false, 1, 470)]
+    );
+    assert!(state.bar_to_tab.is_empty() && state.splitter_panes.as_ref().unwrap().0.is_empty());
 }
