@@ -492,9 +492,10 @@ fn demo_pad_write_class_without_objects() {
 
 // 8. Test.wsp -----------------------------------------------------------------
 //
-// The field layouts of CDockState's bar infos and of the Ultimate Toolbox
-// states follow the README's outline of their writers, with each field read off
-// the bytes; the whole file decodes to its last byte with 20 load-array entries.
+// The field layouts and names follow the writers (COXWorkspaceState::Serialize,
+// COXChildFrameState and COXSplitterColRowState::StoreProperties, MFC's
+// CDockState); the whole file decodes to its last byte with 20 load-array
+// entries.
 
 /// `WINDOWPLACEMENT` as COXWorkspaceState stores it: flags, show command, the
 /// minimised and maximised positions, the normal rectangle.
@@ -624,7 +625,7 @@ struct ChildFrameState {
     document_class: MfcString,
     frame_class: MfcString,
     view_class: MfcString,
-    flag: Bool,
+    save_splitter_panes: Bool,
     /// A `CObArray*` of splitter states.
     splitters: Option<Arc<ObArray>>,
 }
@@ -632,10 +633,10 @@ struct ChildFrameState {
 #[derive(Debug, Serialize)]
 #[mfc(class = "COXSplitterColRowState", schema = 1)]
 struct SplitterColRowState {
-    is_row: Bool,
-    index: i32,
-    ideal: i32,
-    minimum: i32,
+    row: Bool,
+    col_row_index: i32,
+    ideal_size: i32,
+    min_size: i32,
 }
 
 /// `COXWorkspaceState::Serialize`, as the README outlines it.
@@ -644,16 +645,17 @@ struct WorkspaceState {
     magic: u32,
     version: u32,
     screen: Size,
-    placement_saved: Bool,
-    main_frame: WindowPlacement,
-    dock_state_saved: Bool,
+    save_main_window: Bool,
+    main_window: WindowPlacement,
+    save_bar_properties: Bool,
     dock_state: Option<Arc<DockState>>,
-    child_frames_saved: Bool,
-    maximized: Bool,
+    save_child_frames: Bool,
+    save_splitter_panes: Bool,
     child_frames: Option<Arc<ObArray>>,
-    /// `m_mapBarID2TabIdx`: empty here, so only its count is known.
-    bar_to_tab: Vec<(u32, u32)>,
-    splitters_saved: Bool,
+    /// `m_mapBarID2TabIdx`, `CMap<UINT, UINT, OXDOCKTABPOSITION, …>`: a bar id,
+    /// then a 16-byte position (two `UINT`s, two `int`s). Empty in this file.
+    bar_to_tab: Vec<(u32, (u32, u32, i32, i32))>,
+    save_splitter_panes_again: Bool,
     splitter_panes: Option<Arc<ObArray>>,
 }
 
