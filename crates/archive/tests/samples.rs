@@ -719,7 +719,7 @@ fn test_wsp_nested_objects_in_one_index_space() {
                 .unwrap()
                 .downcast_ref::<SplitterColRowState>()
                 .unwrap();
-            (s.is_row.0, s.index, s.ideal)
+            (s.row.0, s.col_row_index, s.ideal_size)
         })
         .collect();
     assert_eq!(
