@@ -206,9 +206,20 @@ impl EventLoop {
     pub fn receive(&mut self, socket: AsyncSocket, buf: &mut [u8]) -> io::Result<usize> {
         let entry = self.entry(socket)?;
         entry.state.read_posted = false;
-        entry.state.oob_posted = false;
+        let oob_was_posted = std::mem::take(&mut entry.state.oob_posted);
         let result = entry.socket.recv(sys::as_uninit(buf));
-        self.recheck_after_receive(socket);
+        // A read that did not fill `buf` took all there was: what arrives later
+        // raises a new edge. Only a full read, end of stream, or a peer already
+        // known to be gone (its FIN came with the data; no edge will follow)
+        // needs the level checked again.
+        let drained = matches!(&result, Ok(n) if *n > 0 && *n < buf.len())
+            || matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        if !drained || entry.state.peer_closed {
+            self.check_read(socket);
+        }
+        if oob_was_posted {
+            self.recheck_out_of_band(socket);
+        }
         result
     }
 
@@ -226,12 +237,13 @@ impl EventLoop {
         entry.state.read_posted = false;
         entry.state.oob_posted = false;
         let result = entry.socket.recv_out_of_band(sys::as_uninit(buf));
-        self.recheck_after_receive(socket);
+        self.check_read(socket);
+        self.recheck_out_of_band(socket);
         result
     }
 
-    fn recheck_after_receive(&mut self, socket: AsyncSocket) {
-        self.check_read(socket);
+    /// `FD_OOB` again if out-of-band data is still waiting.
+    fn recheck_out_of_band(&mut self, socket: AsyncSocket) {
         let Ok(entry) = self.entry(socket) else {
             return;
         };

@@ -457,7 +457,10 @@ impl EventLoop {
         if event.read_closed {
             state.peer_closed = true;
         }
-        if event.readable || event.read_closed {
+        if event.readable && !event.read_closed && !event.error {
+            // Readable without end of stream: data is there, no need to ask.
+            self.post_receive(socket);
+        } else if event.readable || event.read_closed {
             self.check_read(socket);
         }
         if event.priority {
@@ -532,6 +535,17 @@ impl EventLoop {
         if entry.mask.contains(Events::CLOSE) && !entry.state.close_posted {
             entry.state.close_posted = true;
             self.post(socket, Note::Close, error);
+        }
+    }
+
+    /// `FD_READ` unless one is outstanding.
+    fn post_receive(&mut self, socket: AsyncSocket) {
+        let Ok(entry) = self.entry(socket) else {
+            return;
+        };
+        if entry.mask.contains(Events::READ) && !entry.state.read_posted {
+            entry.state.read_posted = true;
+            self.post(socket, Note::Receive, None);
         }
     }
 

@@ -275,6 +275,29 @@ fn a_peer_close_arrives_once_after_the_data_is_read() {
 }
 
 #[test]
+fn data_and_close_in_one_event_still_bring_on_close_after_the_read() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (listener, port) = listener(&mut ev, &log);
+    // Data and FIN are both waiting before the socket is accepted, so its first
+    // readiness event reports them together.
+    let mut client = TcpStream::connect((LOCALHOST, port)).unwrap();
+    client.write_all(b"bye").unwrap();
+    drop(client);
+    expect_notes(&mut ev, &log, &[(listener, What::Accept, None)]);
+    let (conn, _) = ev.accept(listener, Recorder(log.clone())).unwrap();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !seen.iter().any(|(_, what, _)| *what == What::Receive) {
+        assert!(Instant::now() < deadline, "no on_receive: {seen:?}");
+        ev.run_once(Some(Duration::from_millis(50))).unwrap();
+        seen.extend(log.take());
+    }
+    assert_eq!(ev.receive(conn, &mut [0u8; 64]).unwrap(), 3);
+    expect_notes(&mut ev, &log, &[(conn, What::Close, None)]);
+}
+
+#[test]
 fn a_reset_arrives_as_on_close_with_the_error() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
