@@ -160,10 +160,13 @@ enum Slot {
 /// `recv` per value). Several messages may then sit in the buffer:
 /// [`is_buffer_empty`](Self::is_buffer_empty) tells when they are all consumed.
 ///
-/// A value that fails with a time-out or another error from the reader leaves the
-/// bytes it had already received in the buffer: reading the same value again
-/// resumes where it stopped. A connection reset by the peer is end of file, as
-/// the stream is over; the message says which.
+/// A fixed-size value (a number, a `POINT`, …) that fails with a time-out or
+/// another error from the reader leaves the bytes it had already received in the
+/// buffer: reading it again resumes where it stopped. A value read in parts (a
+/// string, a count, an object, a collection) may have consumed some of them: to
+/// retry after a time-out, read through [`read_message`](Self::read_message),
+/// which rolls a failed message back whole. A connection reset by the peer is
+/// end of file, as the stream is over; the message says which.
 ///
 /// ```
 /// use mfc_archive::{Archive, MfcString};
@@ -468,7 +471,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         what: impl Fn() -> String,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<T> {
-        if let Some(all) = self.buf[..self.end].get(self.pos..self.pos + len) {
+        if let Some(all) = self.buf[self.pos..self.end].get(..len) {
             let out = f(all);
             self.pos += len;
             return Ok(out);
@@ -485,7 +488,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         start: u64,
         what: impl Fn() -> String,
     ) -> Result<Vec<u8>> {
-        if let Some(all) = self.buf[..self.end].get(self.pos..self.pos + len) {
+        if let Some(all) = self.buf[self.pos..self.end].get(..len) {
             let out = all.to_vec();
             self.pos += len;
             return Ok(out);

@@ -292,13 +292,15 @@ impl EventLoop {
         Ok(calls)
     }
 
-    /// Starts a periodic timer (`SetTimer`): `callback` runs every `period` until
-    /// [`kill_timer`](Self::kill_timer).
+    /// Starts a periodic timer (`SetTimer`): `callback` runs every `period` (at
+    /// least 1 ms) until [`kill_timer`](Self::kill_timer).
     pub fn set_timer(
         &mut self,
         period: Duration,
         callback: impl FnMut(&mut EventLoop, TimerId) + 'static,
     ) -> TimerId {
+        // A zero period would fire without end inside one turn of the loop.
+        let period = period.max(Duration::from_millis(1));
         self.next_timer += 1;
         let id = TimerId(self.next_timer);
         let due = Instant::now() + period;
@@ -339,7 +341,7 @@ impl EventLoop {
             callback(self, id);
             calls += 1;
             if let Some(timer) = self.timers.get_mut(&id) {
-                timer.due = (due + timer.period).max(now);
+                timer.due = (due + timer.period).max(Instant::now());
                 timer.callback = Some(callback);
                 self.schedule.push(Reverse((timer.due, id)));
             }
@@ -435,9 +437,26 @@ impl EventLoop {
         };
         let state = &mut entry.state;
         if state.connecting {
-            if event.writable || event.error || event.read_closed {
-                self.finish_connect(socket);
+            if !(event.writable || event.error || event.read_closed) {
+                return;
             }
+            self.finish_connect(socket);
+            // Data or a FIN that came with the connect's completion raises no
+            // further edge: handle it with this event.
+            let Ok(entry) = self.entry(socket) else {
+                return;
+            };
+            if !entry.state.connected {
+                return;
+            }
+        }
+        let Ok(entry) = self.entry(socket) else {
+            return;
+        };
+        let state = &mut entry.state;
+        if !state.connected && !state.listening {
+            // Neither connected nor connecting: an unconnected socket polls as
+            // hung up, which is no peer's close.
             return;
         }
         if state.listening {
@@ -599,6 +618,8 @@ impl EventLoop {
                 Note::Receive => entry.state.read_posted = false,
                 Note::Accept => entry.state.accept_posted = false,
                 Note::OutOfBand => entry.state.oob_posted = false,
+                // Undelivered: a later re-select may post it again.
+                Note::Close => entry.state.close_posted = false,
                 _ => {}
             }
             return 0;

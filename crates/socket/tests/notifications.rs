@@ -413,3 +413,46 @@ fn calls_on_a_closed_socket_answer_not_found() {
     );
     ev.close(s);
 }
+
+#[test]
+fn data_and_close_that_come_with_the_connect_are_announced() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let server = std::net::TcpListener::bind((LOCALHOST, 0)).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let client = ev.create(0, Events::ALL, Recorder(log.clone())).unwrap();
+    let _ = ev.connect(client, "127.0.0.1", port);
+    // The server greets and closes before the loop looks at the socket at all.
+    let (mut conn, _) = server.accept().unwrap();
+    conn.write_all(b"hello").unwrap();
+    drop(conn);
+    expect_notes(
+        &mut ev,
+        &log,
+        &[
+            (client, What::Connect, None),
+            (client, What::Send, None),
+            (client, What::Receive, None),
+        ],
+    );
+    assert_eq!(ev.receive(client, &mut [0u8; 64]).unwrap(), 5);
+    expect_notes(&mut ev, &log, &[(client, What::Close, None)]);
+}
+
+#[test]
+fn a_socket_not_yet_connected_gets_no_notification_and_keeps_its_on_close() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let client = ev.create(0, Events::ALL, Recorder(log.clone())).unwrap();
+    expect_notes(&mut ev, &log, &[]);
+    let server = std::net::TcpListener::bind((LOCALHOST, 0)).unwrap();
+    let _ = ev.connect(client, "127.0.0.1", server.local_addr().unwrap().port());
+    let (conn, _) = server.accept().unwrap();
+    expect_notes(
+        &mut ev,
+        &log,
+        &[(client, What::Connect, None), (client, What::Send, None)],
+    );
+    drop(conn);
+    expect_notes(&mut ev, &log, &[(client, What::Close, None)]);
+}
