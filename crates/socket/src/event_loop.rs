@@ -221,8 +221,8 @@ impl EventLoop {
     /// # Errors
     /// The error of `epoll_wait(2)`.
     pub fn run(&mut self) -> io::Result<()> {
+        // A stop posted before this call still counts: it is consumed below.
         self.stopped = false;
-        self.remote.stop.store(false, Ordering::SeqCst);
         while !self.stopped {
             self.run_once(None)?;
             if self.remote.stop.swap(false, Ordering::SeqCst) {

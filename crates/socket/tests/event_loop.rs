@@ -81,3 +81,10 @@ fn stop_from_another_thread_ends_run() {
     ev.run().unwrap();
     stopper.join().unwrap();
 }
+
+#[test]
+fn a_stop_sent_before_run_is_not_lost() {
+    let mut ev = EventLoop::new().unwrap();
+    ev.handle().stop().unwrap();
+    ev.run().unwrap();
+}
