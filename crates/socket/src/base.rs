@@ -4,7 +4,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -33,8 +33,6 @@ pub(crate) struct Shared {
     /// The last receive came back short of its buffer: the next one will likely
     /// find nothing there yet, so it waits before asking.
     read_drained: AtomicBool,
-    /// Calls in progress that are waiting.
-    waiting: AtomicUsize,
     /// The wakers of the threads waiting, one entry per waiting call.
     waiters: Mutex<Vec<Arc<Waker>>>,
     /// Timeouts in nanoseconds, indexed by [`Op`].
@@ -47,7 +45,6 @@ impl Shared {
             cancelled: AtomicBool::new(false),
             nonblocking: AtomicBool::new(false),
             read_drained: AtomicBool::new(false),
-            waiting: AtomicUsize::new(0),
             waiters: Mutex::new(Vec::new()),
             timeouts: std::array::from_fn(|_| AtomicU64::new(NO_TIMEOUT)),
         }
@@ -146,7 +143,12 @@ impl Base {
     }
 
     pub(crate) fn is_blocking(&self) -> bool {
-        self.shared.waiting.load(Ordering::SeqCst) > 0
+        !self
+            .shared
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
     }
 
     pub(crate) fn set_nonblocking(&self, nonblocking: bool) {
@@ -225,7 +227,6 @@ impl Base {
         kind: Op,
     ) -> io::Result<()> {
         let waker = Waker::current()?;
-        self.shared.waiting.fetch_add(1, Ordering::SeqCst);
         self.shared
             .waiters
             .lock()
@@ -242,7 +243,6 @@ impl Base {
                 waiters.swap_remove(at);
             }
         }
-        self.shared.waiting.fetch_sub(1, Ordering::SeqCst);
         result
     }
 
