@@ -56,31 +56,65 @@ fn is_peer_gone(err: &io::Error) -> bool {
     )
 }
 
+/// Why bytes before the read position stay in the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// They don't: only unread bytes are kept.
+    Nothing,
+    /// A value being read whole, so that an error from the reader can undo it;
+    /// given up past [`Limits::max_message_bytes`](crate::Limits::max_message_bytes).
+    Value,
+    /// A message of [`LoadArchive::read_message`]; past the limit it is an error.
+    Message,
+}
+
 /// Where a loading archive is in its buffer and in the stream.
 #[derive(Debug, Clone, Copy)]
 struct Cursor {
     /// The first byte that must stay in the buffer: `pos`, or the start of the
-    /// message being read by [`LoadArchive::read_message`].
+    /// value or message being read whole.
     keep: usize,
+    /// What the bytes from `keep` on are kept for.
+    kept_for: Keep,
     /// Next unread byte.
     pos: usize,
     /// End of the bytes received.
     end: usize,
     /// Stream offset of the buffer's first byte.
     base: u64,
+    /// Where a value that could not be undone was cut: nothing more can be read.
+    cut: Option<u64>,
 }
 
 impl Cursor {
-    fn offset(self) -> u64 {
-        self.base + self.pos as u64
+    /// Moves the bytes to keep to the front of `buf`.
+    fn compact(&mut self, buf: &mut [u8]) {
+        if self.keep > 0 {
+            buf.copy_within(self.keep..self.end, 0);
+            self.base += self.keep as u64;
+            self.end -= self.keep;
+            self.pos -= self.keep;
+            self.keep = 0;
+        }
     }
 }
 
-/// Makes at least `need` (at most the buffer size) unread bytes available:
-/// moves the bytes to keep to the front, then reads into the free space until
-/// enough has arrived. A read that fills the buffer doubles it (up to the
-/// maximum): the stream is bulk, and bigger reads cost fewer system calls.
-/// Returns the new cursor with the outcome; `start` is where the value began.
+/// Replaces `buf` by one of `size` bytes holding its first `len`.
+fn regrow(buf: &mut Box<[u8]>, len: usize, size: usize) {
+    let mut bigger = vec![0; size].into_boxed_slice();
+    bigger[..len].copy_from_slice(&buf[..len]);
+    *buf = bigger;
+}
+
+/// Makes at least `need` unread bytes available: moves the bytes to keep to
+/// the front, then reads into the free space until enough has arrived. A read
+/// that fills the buffer doubles it (up to the maximum): the stream is bulk, and
+/// bigger reads cost fewer system calls. Bytes kept for a value or a message
+/// grow the buffer as needed, up to
+/// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes); a value that
+/// needs more lets its first bytes go (it can no longer be undone), and a message
+/// that needs more is an error. Returns the new cursor with the outcome; `start`
+/// is where the value began.
 #[cold]
 #[inline(never)]
 fn fill<R: Read + ?Sized>(
@@ -92,19 +126,38 @@ fn fill<R: Read + ?Sized>(
     start: u64,
     what: impl FnOnce() -> String,
 ) -> (Cursor, Result<()>) {
-    if at.keep > 0 {
-        buf.copy_within(at.keep..at.end, 0);
-        at.base += at.keep as u64;
-        at.end -= at.keep;
-        at.pos -= at.keep;
-        at.keep = 0;
+    if let Some(cut) = at.cut {
+        let err = Error::Generic {
+            offset: at.base + at.pos as u64,
+            message: format!(
+                "expected to go on reading, but an error from the reader cut a value \
+                 longer than the undo limit (Limits::max_message_bytes) at byte {cut}, \
+                 so the position in the stream is lost"
+            ),
+        };
+        return (at, Err(err));
     }
-    while at.end < at.pos + need {
+    at.compact(buf);
+    let limit = options.limits.max_message_bytes;
+    if at.kept_for != Keep::Nothing && (at.pos as u64).saturating_add(need as u64) > limit {
+        if at.kept_for == Keep::Message {
+            let err = Error::LimitExceeded {
+                offset: at.base,
+                what: "the bytes of one message",
+                found: (at.pos as u64).saturating_add(need as u64),
+                limit,
+            };
+            return (at, Err(err));
+        }
+        at.kept_for = Keep::Nothing;
+        at.keep = at.pos;
+        at.compact(buf);
+    }
+    while at.end < at.pos.saturating_add(need) {
         if at.end == buf.len() {
-            // Only a message being kept whole fills the buffer: make room.
-            let mut bigger = vec![0; buf.len() * 2].into_boxed_slice();
-            bigger[..at.end].copy_from_slice(&buf[..at.end]);
-            *buf = bigger;
+            // Only bytes being kept, or a need larger than the buffer, fill it;
+            // it grows by doubling, so never past twice the bytes received.
+            regrow(buf, at.end, at.end.saturating_mul(2));
         }
         let ended = match inner.read(&mut buf[at.end..]) {
             Ok(0) => "the input ended",
@@ -112,9 +165,7 @@ fn fill<R: Read + ?Sized>(
                 at.end += n;
                 if at.end == buf.len() {
                     if let Some(size) = options.grown_buffer_size(buf.len()) {
-                        let mut bigger = vec![0; size].into_boxed_slice();
-                        bigger[..at.end].copy_from_slice(&buf[..at.end]);
-                        *buf = bigger;
+                        regrow(buf, at.end, size);
                     }
                 }
                 continue;
@@ -160,13 +211,13 @@ enum Slot {
 /// `recv` per value). Several messages may then sit in the buffer:
 /// [`is_buffer_empty`](Self::is_buffer_empty) tells when they are all consumed.
 ///
-/// A fixed-size value (a number, a `POINT`, …) that fails with a time-out or
-/// another error from the reader leaves the bytes it had already received in the
-/// buffer: reading it again resumes where it stopped. A value read in parts (a
-/// string, a count, an object, a collection) may have consumed some of them: to
-/// retry after a time-out, read through [`read_message`](Self::read_message),
-/// which rolls a failed message back whole. A connection reset by the peer is
-/// end of file, as the stream is over; the message says which.
+/// A value that fails with a time-out or another error from the reader is undone
+/// whole (its bytes stay buffered, the objects it loaded are forgotten), so
+/// reading it again resumes at its start: see [`read`](Self::read) for the one
+/// exception, a value longer than
+/// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes). A connection
+/// reset by the peer is end of file, as the stream is over; the message says
+/// which.
 ///
 /// ```
 /// use mfc_archive::{Archive, MfcString};
@@ -183,9 +234,17 @@ pub struct LoadArchive<R: Read + ?Sized> {
     end: usize,
     /// Stream offset of `buf[0]`.
     base: u64,
-    /// Stream offset of the message [`read_message`](Self::read_message) is
-    /// reading: bytes from there on stay buffered until it completes.
-    message_start: Option<u64>,
+    /// Stream offset of the outermost value or message being read whole: while
+    /// `unit` is a `Value` or `Message`, bytes from there on stay buffered.
+    unit_start: u64,
+    /// Whether a value or message is being read, and why its bytes are kept.
+    unit: Option<Keep>,
+    /// Stream offset the last failed read needed bytes up to: a message retried
+    /// before that much has arrived would fail at the same place.
+    wanted: u64,
+    /// Where a value too long to undo was cut by an error from the reader: the
+    /// stream's position is lost from there on.
+    cut: Option<u64>,
     slots: Vec<Slot>,
     classes: ClassRegistry,
     object_schema: Option<u32>,
@@ -201,7 +260,10 @@ impl<R: Read> LoadArchive<R> {
             pos: 0,
             end: 0,
             base: 0,
-            message_start: None,
+            unit_start: 0,
+            unit: None,
+            wanted: 0,
+            cut: None,
             slots: vec![Slot::Null],
             classes: ClassRegistry::default(),
             object_schema: None,
@@ -273,27 +335,51 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     /// Loads one value: `ar >> value`.
     ///
+    /// If the reader fails (a time-out, `WouldBlock`, a cancelled call), the
+    /// value is undone whole: the bytes it had consumed go back to the buffer and
+    /// the objects it had loaded are forgotten, so reading it again resumes at
+    /// its start. That holds for values of up to
+    /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes); a longer
+    /// one cut by such an error leaves the archive unusable, and every later read
+    /// says so rather than return bytes from the middle of a value.
+    ///
     /// # Errors
-    /// [`Error::EndOfFile`] if the input ends inside the value; any error the
-    /// value's [`Load`] implementation reports.
+    /// [`Error::EndOfFile`] if the input ends inside the value; [`Error::Io`] if
+    /// the reader fails; any error the value's [`Load`] implementation reports.
     pub fn read<T: Load>(&mut self) -> Result<T> {
-        T::load(R::erase(self))
+        if T::LOADS_IN_ONE_STEP || self.unit.is_some() {
+            return T::load(R::erase(self));
+        }
+        self.unit(Keep::Value, T::load)
     }
 
     /// Fills `buf` with the next bytes as they are (`CArchive::EnsureRead`).
+    /// Undone whole on an error from the reader, as [`read`](Self::read) is.
     ///
     /// # Errors
-    /// [`Error::EndOfFile`] if the input ends first.
+    /// [`Error::EndOfFile`] if the input ends first; [`Error::Io`] if the reader
+    /// fails.
     pub fn read_raw(&mut self, buf: &mut [u8]) -> Result<()> {
+        if self.unit.is_none() {
+            return self.unit(Keep::Value, |ar| ar.read_raw(buf));
+        }
         let start = self.offset();
         let mut done = 0;
         while done < buf.len() {
             if self.pos == self.end {
-                if buf.len() - done >= self.buf.len() && self.message_start.is_none() {
-                    done += self.read_direct(&mut buf[done..], start)?;
+                if buf.len() - done >= self.buf.len() && self.unit == Some(Keep::Nothing) {
+                    let result = self.read_direct(&mut buf[done..], start);
+                    if result.is_err() {
+                        self.wanted = start + buf.len() as u64;
+                    }
+                    done += result?;
                     continue;
                 }
-                self.refill(1, start, || format!("{} raw bytes", buf.len()))?;
+                let result = self.refill(1, start, || format!("{} raw bytes", buf.len()));
+                if result.is_err() {
+                    self.wanted = start + buf.len() as u64;
+                }
+                result?;
             }
             let n = (self.end - self.pos).min(buf.len() - done);
             buf[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -311,6 +397,13 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// and `Ok(None)` says to try again when more has arrived; the bytes stay
     /// buffered. This is MFC's "read messages while the buffer is not empty" in
     /// `OnReceive`, without its hang on a message split across segments.
+    ///
+    /// A retry parses the message again from its start, but only once the bytes
+    /// the last attempt stopped for have arrived; call it again with the same `f`
+    /// (a retry with another one may wait for bytes that `f` does not need). A
+    /// message may hold at most
+    /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes), which
+    /// bounds both the memory it keeps and the work of its retries.
     ///
     /// ```
     /// use std::io::{self, Read};
@@ -340,29 +433,85 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     ///
     /// # Errors
     /// Whatever `f` returns other than running out of input: a bad tag, an
-    /// unknown class, end of file (the stream ended for good), an I/O error.
+    /// unknown class, end of file (the stream ended for good), an I/O error;
+    /// [`Error::LimitExceeded`] for a message longer than the limit.
     pub fn read_message<T>(
         &mut self,
         f: impl FnOnce(&mut Loading<'_>) -> Result<T>,
     ) -> Result<Option<T>> {
+        let result = self.unit(Keep::Message, |ar| {
+            let wanted = ar.wanted.saturating_sub(ar.offset());
+            if wanted > (ar.end - ar.pos) as u64 {
+                let need = usize::try_from(wanted).unwrap_or(usize::MAX);
+                let start = ar.offset();
+                ar.refill(need, start, || "the rest of a message".to_owned())?;
+            }
+            f(ar)
+        });
+        match result {
+            Ok(message) => {
+                self.wanted = 0;
+                Ok(Some(message))
+            }
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs `f` as one unit: the outermost unit keeps its bytes buffered (as
+    /// `keep` says), and if the reader fails inside it, the position, the loaded
+    /// classes and objects and the object schema go back to where `f` started.
+    fn unit<T>(&mut self, keep: Keep, f: impl FnOnce(&mut Loading<'_>) -> Result<T>) -> Result<T> {
         let start = self.offset();
         let slots = self.slots.len();
         let schema = self.object_schema;
-        // A message inside a message keeps the outer one's bytes too.
-        let outer = self.message_start;
-        self.message_start = Some(outer.unwrap_or(start));
+        let outermost = self.unit.is_none();
+        if outermost {
+            self.unit = Some(keep);
+            self.unit_start = start;
+        }
         let result = f(R::erase(self));
-        self.message_start = outer;
-        match result {
-            Ok(message) => Ok(Some(message)),
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => {
+        let undoable = self.unit != Some(Keep::Nothing);
+        if outermost {
+            self.unit = None;
+        }
+        match &result {
+            Err(Error::Io { .. }) if undoable => {
                 self.pos = (start - self.base) as usize;
                 self.slots.truncate(slots);
                 self.object_schema = schema;
-                Ok(None)
             }
-            Err(e) => Err(e),
+            Err(Error::Io { .. }) => {
+                self.cut.get_or_insert(start);
+                self.end = self.pos;
+            }
+            Ok(_) if outermost => self.shrink(),
+            _ => {}
         }
+        result
+    }
+
+    /// Gives a buffer that grew to keep a long value back its usual size.
+    #[inline]
+    fn shrink(&mut self) {
+        let size = self
+            .options
+            .max_buffer_size
+            .max(self.options.effective_buffer_size());
+        if self.buf.len() > size && self.end - self.pos <= size {
+            self.shrink_to(size);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn shrink_to(&mut self, size: usize) {
+        let unread = self.end - self.pos;
+        let mut smaller = vec![0; size].into_boxed_slice();
+        smaller[..unread].copy_from_slice(&self.buf[self.pos..self.end]);
+        self.buf = smaller;
+        self.base += self.pos as u64;
+        (self.pos, self.end) = (0, unread);
     }
 
     /// Reads past the (empty) buffer straight into `dst`; returns bytes read.
@@ -402,8 +551,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         }
         // The slow path gets the other fields and returns the new cursor, so the
         // cursor never escapes and can stay in registers across a loop of takes.
+        let start = self.offset();
         let cursor = self.cursor();
-        let start = cursor.offset();
         let (cursor, result) = fill(
             &mut self.buf,
             cursor,
@@ -413,27 +562,15 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             start,
             || what.to_owned(),
         );
-        (self.pos, self.end, self.base) = (cursor.pos, cursor.end, cursor.base);
+        self.set_cursor(cursor, N, result.is_err());
         result?;
         out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
         self.pos += N;
         Ok(out)
     }
 
-    fn cursor(&self) -> Cursor {
-        let keep = match self.message_start {
-            Some(start) => (start - self.base) as usize,
-            None => self.pos,
-        };
-        Cursor {
-            keep,
-            pos: self.pos,
-            end: self.end,
-            base: self.base,
-        }
-    }
-
-    /// Makes at least `need` (at most the buffer size) unread bytes available.
+    /// Makes at least `need` unread bytes available; `start` is where the value
+    /// began, for the error.
     fn refill(&mut self, need: usize, start: u64, what: impl FnOnce() -> String) -> Result<()> {
         let cursor = self.cursor();
         let (cursor, result) = fill(
@@ -445,8 +582,36 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             start,
             what,
         );
-        (self.pos, self.end, self.base) = (cursor.pos, cursor.end, cursor.base);
+        self.set_cursor(cursor, need, result.is_err());
         result
+    }
+
+    fn cursor(&self) -> Cursor {
+        let kept_for = self.unit.unwrap_or(Keep::Nothing);
+        Cursor {
+            keep: match kept_for {
+                Keep::Nothing => self.pos,
+                Keep::Value | Keep::Message => (self.unit_start - self.base) as usize,
+            },
+            kept_for,
+            pos: self.pos,
+            end: self.end,
+            base: self.base,
+            cut: self.cut,
+        }
+    }
+
+    /// Takes the cursor [`fill`] returns; after a failure, remembers how far the
+    /// read needed to go.
+    #[inline]
+    fn set_cursor(&mut self, cursor: Cursor, need: usize, failed: bool) {
+        (self.pos, self.end, self.base) = (cursor.pos, cursor.end, cursor.base);
+        if self.unit.is_some() {
+            self.unit = Some(cursor.kept_for);
+        }
+        if failed {
+            self.wanted = self.offset().saturating_add(need as u64);
+        }
     }
 
     /// The bytes received but not yet consumed.
@@ -493,10 +658,14 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             self.pos += len;
             return Ok(out);
         }
+        let begin = self.offset();
         let mut out = Vec::with_capacity(len.min(self.buf.len()));
         while out.len() < len {
             if self.pos == self.end {
-                self.refill(1, start, &what)?;
+                if let Err(e) = self.refill(1, start, &what) {
+                    self.wanted = begin.saturating_add(len as u64);
+                    return Err(e);
+                }
             }
             let n = (self.end - self.pos).min(len - out.len());
             out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -516,8 +685,12 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::EndOfFile`].
+    /// [`Error::EndOfFile`]; [`Error::Io`] if the reader fails (the count is
+    /// undone, as [`read`](Self::read) undoes values).
     pub fn read_count(&mut self) -> Result<u64> {
+        if self.unit.is_none() {
+            return self.unit(Keep::Value, |ar| ar.read_count());
+        }
         let word = u16::from_le_bytes(self.take("a count (WORD)")?);
         if word != 0xFFFF {
             return Ok(u64::from(word));
@@ -591,7 +764,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`Error::BadSchema`] for a schema the class does not accept; any error of the
     /// body.
     pub fn read_object(&mut self) -> Result<Option<ObjectRef>> {
-        self.read_object_of(None)
+        self.unit(Keep::Value, |ar| ar.read_object_of(None))
     }
 
     /// Loads an object that must be of class `T`
@@ -603,7 +776,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// stream holds an object of another class.
     pub fn read_object_as<T: SerialClass>(&mut self) -> Result<Option<Arc<T>>> {
         let offset = self.offset();
-        let Some(object) = self.read_object_of(Some(RuntimeClass::of::<T>()))? else {
+        let class = RuntimeClass::of::<T>();
+        let Some(object) = self.unit(Keep::Value, |ar| ar.read_object_of(Some(class)))? else {
             return Ok(None);
         };
         object
@@ -656,6 +830,9 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`Error::BadClass`] and [`Error::BadSchema`] as in
     /// [`read_object`](Self::read_object).
     pub fn read_class(&mut self) -> Result<RuntimeClass> {
+        if self.unit.is_none() {
+            return self.unit(Keep::Value, |ar| ar.read_class());
+        }
         let offset = self.offset();
         let (word, tag) = self.read_tag()?;
         if tag & tags::CLASS_TAG_BIT == 0 {

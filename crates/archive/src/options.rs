@@ -43,6 +43,14 @@ pub struct Limits {
     pub max_depth: u32,
     /// Longest class name, in bytes. Default 63: MFC rejects 64 or more.
     pub max_class_name: u16,
+    /// Most bytes of one message read with
+    /// [`read_message`](crate::LoadArchive::read_message), which stay buffered
+    /// until the message is whole; also the longest value an error from the
+    /// reader can undo (see [`read`](crate::LoadArchive::read)). Default 1 MiB.
+    ///
+    /// A message that arrives in many pieces is parsed again as pieces arrive,
+    /// so this also bounds the work a slow sender can cause.
+    pub max_message_bytes: u64,
 }
 
 impl Default for Limits {
@@ -53,6 +61,7 @@ impl Default for Limits {
             max_objects: 1 << 20,
             max_depth: 128,
             max_class_name: 63,
+            max_message_bytes: 1 << 20,
         }
     }
 }
@@ -66,6 +75,7 @@ impl Limits {
             max_objects: 0x3FFF_FFFE,
             max_depth: u32::MAX,
             max_class_name: 63,
+            max_message_bytes: u64::MAX,
         }
     }
 }

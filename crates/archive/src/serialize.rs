@@ -47,6 +47,12 @@ pub trait Load: Sized {
     /// [`Error::EndOfFile`](crate::Error::EndOfFile) when the input ends inside the
     /// value, and whatever else the value's format can reject.
     fn load(ar: &mut Loading<'_>) -> Result<Self>;
+
+    /// `true` when `load` takes all its bytes in one step, so that a load that
+    /// fails has consumed nothing. Leave it `false` (the default) otherwise:
+    /// [`LoadArchive::read`](crate::LoadArchive::read) then undoes a load that an
+    /// error from the reader cut short.
+    const LOADS_IN_ONE_STEP: bool = false;
 }
 
 impl<T: Store + ?Sized> Store for &T {
@@ -68,6 +74,7 @@ macro_rules! number {
             fn load(ar: &mut Loading<'_>) -> Result<Self> {
                 Ok(<$t>::from_le_bytes(ar.take($what)?))
             }
+            const LOADS_IN_ONE_STEP: bool = true;
         }
     )*};
 }
@@ -90,6 +97,7 @@ impl Load for bool {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         Ok(ar.take::<1>("a bool (1 byte)")?[0] != 0)
     }
+    const LOADS_IN_ONE_STEP: bool = true;
 }
 
 impl<T: Store, const N: usize> Store for [T; N] {

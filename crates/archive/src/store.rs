@@ -209,14 +209,15 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
             return Ok(());
         }
         // The slow path gets the other fields and returns the new length, so
-        // `len` never escapes and can stay in a register across a loop of puts.
-        let (len, result) = spill(
+        // `len` never escapes and can stay in a register across a loop of puts;
+        // the bytes go by value, so the loop never stores them on the stack.
+        let (len, result) = spill_value(
             &mut self.buf,
             len,
             &mut self.flushed,
             &self.options,
             &mut self.inner,
-            &bytes,
+            bytes,
         );
         self.len = len;
         result
@@ -466,6 +467,20 @@ fn spill<W: Write + ?Sized>(
             .write_all(bytes)
             .map_err(|source| Error::Io { offset, source }),
     )
+}
+
+/// [`spill`] for a value passed by value.
+#[cold]
+#[inline(never)]
+fn spill_value<W: Write + ?Sized, const N: usize>(
+    buf: &mut Box<[u8]>,
+    len: usize,
+    flushed: &mut u64,
+    options: &Options,
+    inner: &mut W,
+    bytes: [u8; N],
+) -> (usize, Result<()>) {
+    spill(buf, len, flushed, options, inner, &bytes)
 }
 
 fn object_address(object: &ObjectRef) -> usize {

@@ -301,3 +301,108 @@ proptest! {
         }
     }
 }
+
+/// Hands out its bytes a piece at a time and times out once between two pieces,
+/// as a socket with a read time-out does when the sender pauses.
+struct Pauses {
+    pieces: std::collections::VecDeque<Vec<u8>>,
+    paused: bool,
+}
+
+impl std::io::Read for Pauses {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !std::mem::replace(&mut self.paused, true) {
+            let Some(piece) = self.pieces.front_mut() else {
+                return Ok(0);
+            };
+            let n = buf.len().min(piece.len());
+            buf[..n].copy_from_slice(&piece[..n]);
+            piece.drain(..n);
+            if piece.is_empty() {
+                self.pieces.pop_front();
+            } else {
+                self.paused = false;
+            }
+            return Ok(n);
+        }
+        self.paused = false;
+        Err(std::io::ErrorKind::TimedOut.into())
+    }
+}
+
+/// Reads a `T`, again after every time-out (at most `limit` times).
+fn read_retrying<T: mfc_archive::Load>(
+    ar: &mut mfc_archive::LoadArchive<Pauses>,
+    limit: usize,
+) -> mfc_archive::Result<T> {
+    for _ in 0..limit {
+        match ar.read::<T>() {
+            Err(mfc_archive::Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::TimedOut => {}
+            other => return other,
+        }
+    }
+    panic!("still timing out after {limit} tries");
+}
+
+proptest! {
+    #[test]
+    fn values_cut_by_time_outs_anywhere_are_read_whole_when_tried_again(
+        texts in prop::collection::vec(".{0,40}", 1..12),
+        picks in prop::collection::vec(0usize..4, 12),
+        cuts in prop::collection::vec(1usize..64, 1..40),
+        buffer_size in 0usize..300,
+    ) {
+        let pool: Vec<ObjectRef> = (0..3).map(|v| Arc::new(TreeNode { value: v, children: Vec::new() }) as ObjectRef).collect();
+        let messages: Vec<Message> = texts
+            .iter()
+            .zip(&picks)
+            .enumerate()
+            .map(|(i, (text, &pick))| (i as u32, MfcString::unicode(text), pool.get(pick).cloned()))
+            .collect();
+        let mut bytes = Vec::new();
+        let mut ar = Archive::store(&mut bytes);
+        for (n, text, object) in &messages {
+            ar.write(n).unwrap();
+            ar.write(text).unwrap();
+            ar.write(object).unwrap();
+        }
+        ar.close().unwrap();
+
+        let mut pieces = std::collections::VecDeque::new();
+        let mut rest = &bytes[..];
+        for &cut in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, after) = rest.split_at(cut.min(rest.len()));
+            pieces.push_back(piece.to_vec());
+            rest = after;
+        }
+        let limit = pieces.len() + 2;
+        let options = Options { buffer_size, ..Options::default() };
+        let mut ar = Archive::load_with(Pauses { pieces, paused: false }, options);
+        ar.register::<TreeNode>();
+        let mut got: Vec<Message> = Vec::new();
+        for _ in &messages {
+            got.push((
+                read_retrying(&mut ar, limit).unwrap(),
+                read_retrying(&mut ar, limit).unwrap(),
+                read_retrying(&mut ar, limit).unwrap(),
+            ));
+        }
+        prop_assert_eq!(ar.offset(), bytes.len() as u64);
+        for ((n, text, object), (m, back, loaded)) in messages.iter().zip(&got) {
+            prop_assert_eq!((n, text), (m, back));
+            prop_assert_eq!(object.is_some(), loaded.is_some());
+        }
+        for (i, a) in messages.iter().enumerate() {
+            for (j, b) in messages.iter().enumerate() {
+                if let ((_, _, Some(x)), (_, _, Some(y))) = (a, b) {
+                    let (lx, ly) = (got[i].2.as_ref().unwrap(), got[j].2.as_ref().unwrap());
+                    prop_assert_eq!(Arc::ptr_eq(x, y), Arc::ptr_eq(lx, ly));
+                }
+            }
+        }
+    }
+}
