@@ -549,20 +549,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             self.pos = pos + N;
             return Ok(out);
         }
-        // The slow path gets the other fields and returns the new cursor, so the
-        // cursor never escapes and can stay in registers across a loop of takes.
         let start = self.offset();
-        let cursor = self.cursor();
-        let (cursor, result) = fill(
-            &mut self.buf,
-            cursor,
-            &mut self.inner,
-            &self.options,
-            N,
-            start,
-            || what.to_owned(),
-        );
-        self.set_cursor(cursor, N, result.is_err());
+        let result = self.refill(N, start, || what.to_owned());
         result?;
         out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
         self.pos += N;
@@ -570,7 +558,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Makes at least `need` unread bytes available; `start` is where the value
-    /// began, for the error.
+    /// began, for the error. [`fill`] gets the fields it needs and returns the new
+    /// cursor, so the cursor never escapes and can stay in registers across a
+    /// loop of [`take`](Self::take)s.
+    #[inline(always)]
     fn refill(&mut self, need: usize, start: u64, what: impl FnOnce() -> String) -> Result<()> {
         let cursor = self.cursor();
         let (cursor, result) = fill(

@@ -240,6 +240,54 @@ impl std::io::Read for Arrivals {
 
 type Message = (u32, MfcString, Option<ObjectRef>);
 
+/// Messages numbered in order, with `texts`, each naming one of three shared
+/// objects (or none) by `picks`, so later messages hold back-references into
+/// the index space of earlier ones; and their bytes.
+fn messages_of(texts: &[String], picks: &[usize]) -> (Vec<Message>, Vec<u8>) {
+    let pool: Vec<ObjectRef> = (0..3)
+        .map(|v| {
+            Arc::new(TreeNode {
+                value: v,
+                children: Vec::new(),
+            }) as ObjectRef
+        })
+        .collect();
+    let messages: Vec<Message> = texts
+        .iter()
+        .zip(picks)
+        .enumerate()
+        .map(|(i, (text, &pick))| (i as u32, MfcString::unicode(text), pool.get(pick).cloned()))
+        .collect();
+    let mut bytes = Vec::new();
+    let mut ar = Archive::store(&mut bytes);
+    for (n, text, object) in &messages {
+        ar.write(n).unwrap();
+        ar.write(text).unwrap();
+        ar.write(object).unwrap();
+    }
+    ar.close().unwrap();
+    (messages, bytes)
+}
+
+/// `got` are `messages` loaded: the same numbers and texts, and messages that
+/// named the same object load the same object.
+fn assert_same_messages(messages: &[Message], got: &[Message]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.len(), messages.len());
+    for ((n, text, object), (m, back, loaded)) in messages.iter().zip(got) {
+        prop_assert_eq!((n, text), (m, back));
+        prop_assert_eq!(object.is_some(), loaded.is_some());
+    }
+    for (i, a) in messages.iter().enumerate() {
+        for (j, b) in messages.iter().enumerate() {
+            if let ((_, _, Some(x)), (_, _, Some(y))) = (a, b) {
+                let (lx, ly) = (got[i].2.as_ref().unwrap(), got[j].2.as_ref().unwrap());
+                prop_assert_eq!(Arc::ptr_eq(x, y), Arc::ptr_eq(lx, ly));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_one(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Message> {
     Ok((ar.read()?, ar.read()?, ar.read()?))
 }
@@ -252,23 +300,7 @@ proptest! {
         cuts in prop::collection::vec(1usize..64, 1..40),
         buffer_size in 0usize..300,
     ) {
-        // Three shared objects; messages refer to them, so later messages hold
-        // back-references into the index space of earlier ones.
-        let pool: Vec<ObjectRef> = (0..3).map(|v| Arc::new(TreeNode { value: v, children: Vec::new() }) as ObjectRef).collect();
-        let messages: Vec<Message> = texts
-            .iter()
-            .zip(&picks)
-            .enumerate()
-            .map(|(i, (text, &pick))| (i as u32, MfcString::unicode(text), pool.get(pick).cloned()))
-            .collect();
-        let mut bytes = Vec::new();
-        let mut ar = Archive::store(&mut bytes);
-        for (n, text, object) in &messages {
-            ar.write(n).unwrap();
-            ar.write(text).unwrap();
-            ar.write(object).unwrap();
-        }
-        ar.close().unwrap();
+        let (messages, bytes) = messages_of(&texts, &picks);
 
         let options = Options { buffer_size, ..Options::default() };
         let mut ar = Archive::load_with(Arrivals(Default::default()), options);
@@ -285,20 +317,7 @@ proptest! {
             }
             prop_assert!(take > 0 || got.len() == messages.len(), "stuck with {} of {} messages", got.len(), messages.len());
         }
-        prop_assert_eq!(got.len(), messages.len());
-        for ((n, text, object), (m, back, loaded)) in messages.iter().zip(&got) {
-            prop_assert_eq!((n, text), (m, back));
-            prop_assert_eq!(object.is_some(), loaded.is_some());
-        }
-        // Identity: messages that named the same object load the same object.
-        for (i, a) in messages.iter().enumerate() {
-            for (j, b) in messages.iter().enumerate() {
-                if let ((_, _, Some(x)), (_, _, Some(y))) = (a, b) {
-                    let (lx, ly) = (got[i].2.as_ref().unwrap(), got[j].2.as_ref().unwrap());
-                    prop_assert_eq!(Arc::ptr_eq(x, y), Arc::ptr_eq(lx, ly));
-                }
-            }
-        }
+        assert_same_messages(&messages, &got)?;
     }
 }
 
@@ -353,21 +372,7 @@ proptest! {
         cuts in prop::collection::vec(1usize..64, 1..40),
         buffer_size in 0usize..300,
     ) {
-        let pool: Vec<ObjectRef> = (0..3).map(|v| Arc::new(TreeNode { value: v, children: Vec::new() }) as ObjectRef).collect();
-        let messages: Vec<Message> = texts
-            .iter()
-            .zip(&picks)
-            .enumerate()
-            .map(|(i, (text, &pick))| (i as u32, MfcString::unicode(text), pool.get(pick).cloned()))
-            .collect();
-        let mut bytes = Vec::new();
-        let mut ar = Archive::store(&mut bytes);
-        for (n, text, object) in &messages {
-            ar.write(n).unwrap();
-            ar.write(text).unwrap();
-            ar.write(object).unwrap();
-        }
-        ar.close().unwrap();
+        let (messages, bytes) = messages_of(&texts, &picks);
 
         let mut pieces = std::collections::VecDeque::new();
         let mut rest = &bytes[..];
@@ -392,17 +397,6 @@ proptest! {
             ));
         }
         prop_assert_eq!(ar.offset(), bytes.len() as u64);
-        for ((n, text, object), (m, back, loaded)) in messages.iter().zip(&got) {
-            prop_assert_eq!((n, text), (m, back));
-            prop_assert_eq!(object.is_some(), loaded.is_some());
-        }
-        for (i, a) in messages.iter().enumerate() {
-            for (j, b) in messages.iter().enumerate() {
-                if let ((_, _, Some(x)), (_, _, Some(y))) = (a, b) {
-                    let (lx, ly) = (got[i].2.as_ref().unwrap(), got[j].2.as_ref().unwrap());
-                    prop_assert_eq!(Arc::ptr_eq(x, y), Arc::ptr_eq(lx, ly));
-                }
-            }
-        }
+        assert_same_messages(&messages, &got)?;
     }
 }
