@@ -3,15 +3,14 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::os::fd::AsRawFd;
 
 use socket2::MaybeUninitSlice;
 
 use crate::base::{canonical, Base, Op};
 use crate::builder::SocketBuilder;
-use crate::cancel::CancelHandle;
 use crate::resolve::resolve;
+use crate::shared::shared_socket_methods;
 use crate::sys::{self, Interest};
 
 /// One datagram received.
@@ -153,68 +152,6 @@ impl DatagramSocket {
     pub fn bytes_available(&self) -> io::Result<usize> {
         sys::bytes_available(self.as_raw_fd())
     }
-
-    /// The local address (`GetSockName`).
-    ///
-    /// # Errors
-    /// The error of `getsockname(2)`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        canonical(self.base.socket.local_addr()?)
-    }
-
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    /// `NotConnected`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        canonical(self.base.socket.peer_addr()?)
-    }
-
-    /// Limits how long a receive waits.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) {
-        self.base.set_timeout(Op::Read, timeout);
-    }
-
-    /// Limits how long a send may wait for buffer space.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) {
-        self.base.set_timeout(Op::Write, timeout);
-    }
-
-    /// A handle that cancels this socket's blocking calls from any thread.
-    pub fn cancel_handle(&self) -> CancelHandle {
-        self.base.cancel_handle()
-    }
-
-    /// Makes blocking calls possible again after a cancel.
-    pub fn clear_cancel(&self) {
-        self.base.clear_cancel();
-    }
-
-    /// `true` while a call on this socket is waiting.
-    pub fn is_blocking(&self) -> bool {
-        self.base.is_blocking()
-    }
-
-    /// In non-blocking mode calls return `WouldBlock` instead of waiting.
-    pub fn set_nonblocking(&self, nonblocking: bool) {
-        self.base.set_nonblocking(nonblocking);
-    }
 }
 
-impl AsRawFd for DatagramSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.base.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for DatagramSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.base.socket.as_fd()
-    }
-}
-
-impl From<DatagramSocket> for OwnedFd {
-    fn from(socket: DatagramSocket) -> OwnedFd {
-        socket.base.socket.into()
-    }
-}
+shared_socket_methods!(DatagramSocket);

@@ -62,6 +62,7 @@ mod event_loop;
 mod file;
 mod notify;
 mod resolve;
+mod shared;
 mod socket_archive;
 mod stream;
 mod sys;

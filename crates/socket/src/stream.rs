@@ -2,15 +2,15 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use socket2::SockAddr;
 
 use crate::base::{canonical, Base, Op};
 use crate::builder::SocketBuilder;
-use crate::cancel::CancelHandle;
 use crate::resolve::resolve;
+use crate::shared::shared_socket_methods;
 use crate::sys::{self, Interest};
 
 /// MFC's default backlog of 5 was a Winsock 1 limit; this is Linux's `SOMAXCONN`
@@ -22,7 +22,7 @@ const DEFAULT_BACKLOG: i32 = 128;
 /// Calls block until they can complete, like `CSocket`'s, but without a message
 /// pump: per-operation timeouts ([`set_read_timeout`](Self::set_read_timeout) and
 /// friends) end a wait with `ErrorKind::TimedOut`, and a
-/// [`CancelHandle`] ends it from another thread. Every send passes `MSG_NOSIGNAL`,
+/// [`CancelHandle`](crate::CancelHandle) ends it from another thread. Every send passes `MSG_NOSIGNAL`,
 /// so a vanished peer is an `EPIPE` error, never a `SIGPIPE`.
 ///
 /// `&Socket` is `Read` and `Write`, so one thread may receive while another
@@ -285,50 +285,6 @@ impl Socket {
         self.base.socket.shutdown(how)
     }
 
-    /// The peer's address (`GetPeerName`); an IPv4 peer of a dual-stack socket
-    /// shows as IPv4.
-    ///
-    /// # Errors
-    /// `NotConnected`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        canonical(self.base.socket.peer_addr()?)
-    }
-
-    /// The local address (`GetSockName`), the way to learn the port the system
-    /// chose.
-    ///
-    /// # Errors
-    /// The error of `getsockname(2)`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        canonical(self.base.socket.local_addr()?)
-    }
-
-    /// A handle that cancels this socket's blocking calls from any thread
-    /// (`CancelBlockingCall`).
-    pub fn cancel_handle(&self) -> CancelHandle {
-        self.base.cancel_handle()
-    }
-
-    /// Makes blocking calls possible again after a cancel.
-    pub fn clear_cancel(&self) {
-        self.base.clear_cancel();
-    }
-
-    /// `true` while a call on this socket is waiting (`CSocket::IsBlocking`).
-    pub fn is_blocking(&self) -> bool {
-        self.base.is_blocking()
-    }
-
-    /// In non-blocking mode calls return `WouldBlock` instead of waiting
-    /// (`CAsyncSocket` behaviour).
-    ///
-    /// # Errors
-    /// None today; the `Result` keeps the signature of `TcpStream`'s.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.base.set_nonblocking(nonblocking);
-        Ok(())
-    }
-
     /// Limits how long [`connect`](Self::connect) waits; `None` waits forever.
     pub fn set_connect_timeout(&self, timeout: Option<Duration>) {
         self.base.set_timeout(Op::Connect, timeout);
@@ -339,16 +295,6 @@ impl Socket {
         self.base.set_timeout(Op::Accept, timeout);
     }
 
-    /// Limits how long a receive waits for data.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) {
-        self.base.set_timeout(Op::Read, timeout);
-    }
-
-    /// Limits how long a send may take.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) {
-        self.base.set_timeout(Op::Write, timeout);
-    }
-
     /// The connect timeout.
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.base.timeout(Op::Connect)
@@ -357,16 +303,6 @@ impl Socket {
     /// The accept timeout.
     pub fn accept_timeout(&self) -> Option<Duration> {
         self.base.timeout(Op::Accept)
-    }
-
-    /// The read timeout.
-    pub fn read_timeout(&self) -> Option<Duration> {
-        self.base.timeout(Op::Read)
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(&self) -> Option<Duration> {
-        self.base.timeout(Op::Write)
     }
 
     /// `TCP_NODELAY`: send small writes at once instead of coalescing them.
@@ -427,52 +363,12 @@ impl Socket {
         self.base.socket.reuse_address()
     }
 
-    /// `SO_SNDBUF`.
-    ///
-    /// # Errors
-    /// The error of `setsockopt(2)`.
-    pub fn set_send_buffer_size(&self, size: usize) -> io::Result<()> {
-        self.base.socket.set_send_buffer_size(size)
-    }
-
-    /// `SO_SNDBUF` (Linux reports twice the size set).
-    ///
-    /// # Errors
-    /// The error of `getsockopt(2)`.
-    pub fn send_buffer_size(&self) -> io::Result<usize> {
-        self.base.socket.send_buffer_size()
-    }
-
-    /// `SO_RCVBUF`.
-    ///
-    /// # Errors
-    /// The error of `setsockopt(2)`.
-    pub fn set_recv_buffer_size(&self, size: usize) -> io::Result<()> {
-        self.base.socket.set_recv_buffer_size(size)
-    }
-
-    /// `SO_RCVBUF` (Linux reports twice the size set).
-    ///
-    /// # Errors
-    /// The error of `getsockopt(2)`.
-    pub fn recv_buffer_size(&self) -> io::Result<usize> {
-        self.base.socket.recv_buffer_size()
-    }
-
     /// `SO_OOBINLINE`: out-of-band data arrives in the normal stream.
     ///
     /// # Errors
     /// The error of `setsockopt(2)`.
     pub fn set_out_of_band_inline(&self, inline: bool) -> io::Result<()> {
         self.base.socket.set_out_of_band_inline(inline)
-    }
-
-    /// `SO_ERROR`: the pending error, cleared by reading it.
-    ///
-    /// # Errors
-    /// The error of `getsockopt(2)`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.base.socket.take_error()
     }
 }
 
@@ -520,28 +416,12 @@ impl Write for Socket {
     }
 }
 
-impl AsRawFd for Socket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.base.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for Socket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.base.socket.as_fd()
-    }
-}
+shared_socket_methods!(Socket);
 
 /// `Detach`: the descriptor leaves the socket, still in non-blocking mode.
 impl IntoRawFd for Socket {
     fn into_raw_fd(self) -> RawFd {
         self.base.socket.into_raw_fd()
-    }
-}
-
-impl From<Socket> for OwnedFd {
-    fn from(socket: Socket) -> OwnedFd {
-        socket.base.socket.into()
     }
 }
 
