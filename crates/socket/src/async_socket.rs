@@ -212,9 +212,19 @@ impl EventLoop {
         // raises a new edge. Only a full read, end of stream, or a peer already
         // known to be gone (its FIN came with the data; no edge will follow)
         // needs the level checked again.
-        let drained = matches!(&result, Ok(n) if *n > 0 && *n < buf.len())
-            || matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        if !drained || entry.state.peer_closed {
+        let short = matches!(&result, Ok(n) if *n > 0 && *n < buf.len());
+        let drained = short || matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        // Except at the urgent mark: Linux's `tcp_recvmsg` stops a read there
+        // (with or without SO_OOBINLINE), so a short read may leave data that
+        // came with it, and no edge will announce that. Only a socket that has
+        // had urgent data pays the `sockatmark(3)` asking whether this read
+        // stopped there; an ordinary short read costs no extra call. (Only a
+        // read that returned data can have stopped at the mark: one that
+        // starts there goes past it.)
+        let at_mark = short
+            && entry.state.urgent
+            && sys::at_urgent_mark(entry.socket.as_raw_fd()).unwrap_or(true);
+        if !drained || entry.state.peer_closed || at_mark {
             self.check_read(socket);
         }
         if oob_was_posted {
@@ -249,6 +259,7 @@ impl EventLoop {
         };
         if let Ok(now) = sys::readiness_now(entry.socket.as_raw_fd()) {
             if now.priority {
+                entry.state.urgent = true;
                 self.post_out_of_band(socket);
             }
         }
@@ -290,6 +301,7 @@ impl EventLoop {
         state.oob_posted = false;
         let (listening, connected) = (state.listening, state.connected);
         let now = sys::readiness_now(entry.socket.as_raw_fd())?;
+        state.urgent |= now.priority;
         if listening {
             if now.readable {
                 self.post_accept(socket);

@@ -195,6 +195,14 @@ impl Base {
         Ok(n)
     }
 
+    /// Runs `op` as [`blocking`](Self::blocking) does, after one wait for
+    /// `interest` if `wait_first`.
+    ///
+    /// A deadline never ends the call unseen: the wait looks at the socket once
+    /// more after the deadline (see [`sys::wait`]), and if it answers ready, `op`
+    /// is tried once more. Only when that attempt too would block does the call
+    /// fail with `TimedOut`, so a socket that polls ready while its operation
+    /// would block cannot hold the call past its deadline.
     fn blocking_after<T>(
         &self,
         kind: Op,
@@ -203,15 +211,23 @@ impl Base {
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> io::Result<T> {
         let deadline = self.timeout(kind).map(|t| Instant::now() + t);
+        // The last wait ended after the deadline: the attempt that follows is
+        // the last one.
+        let mut late = false;
         if wait_first && !self.is_nonblocking() {
             self.check_cancelled()?;
             self.wait(interest, deadline, kind)?;
+            late = is_past(deadline);
         }
         loop {
             self.check_cancelled()?;
             match op(&self.socket) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock && !self.is_nonblocking() => {
+                    if late {
+                        return Err(timed_out(kind));
+                    }
                     self.wait(interest, deadline, kind)?;
+                    late = is_past(deadline);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 other => return other,
@@ -219,7 +235,9 @@ impl Base {
         }
     }
 
-    /// Waits once for `interest`, or fails with `TimedOut` or `Cancelled`.
+    /// Waits once for `interest`, or fails with `TimedOut` or `Cancelled`. A
+    /// deadline that has already passed still gets one zero-timeout `poll(2)`:
+    /// `TimedOut` only if the socket is not ready then either.
     pub(crate) fn wait(
         &self,
         interest: Interest,
@@ -260,18 +278,7 @@ impl Base {
             match sys::wait(self.socket.as_raw_fd(), interest, waker, deadline)? {
                 Woken::Ready => return Ok(()),
                 Woken::Wake => {}
-                Woken::TimedOut => {
-                    let what = match kind {
-                        Op::Connect => "connect",
-                        Op::Accept => "accept",
-                        Op::Read => "read",
-                        Op::Write => "write",
-                    };
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("{what} timed out"),
-                    ));
-                }
+                Woken::TimedOut => return Err(timed_out(kind)),
             }
         }
     }
@@ -298,6 +305,22 @@ impl Base {
             addr => Some(addr.into()),
         })
     }
+}
+
+/// `true` once `deadline` has passed; never without one.
+fn is_past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() >= deadline)
+}
+
+/// The error of an operation whose timeout ran out.
+fn timed_out(kind: Op) -> io::Error {
+    let what = match kind {
+        Op::Connect => "connect",
+        Op::Accept => "accept",
+        Op::Read => "read",
+        Op::Write => "write",
+    };
+    io::Error::new(io::ErrorKind::TimedOut, format!("{what} timed out"))
 }
 
 /// A socket address as the user gave it: IPv4-mapped IPv6 shown as IPv4.

@@ -6,7 +6,8 @@
 //! The loop keeps that state per socket (`posted` flags) and re-checks the level
 //! with a zero-timeout `poll(2)` and `FIONREAD` when a call re-enables an event.
 //! Notifications go through a queue and are dispatched one at a time, so there
-//! are no notifications within notifications.
+//! are no notifications within notifications: while a socket's handler runs,
+//! even one that pumps the loop, that socket's notifications are held for later.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -57,6 +58,12 @@ pub(crate) struct State {
     pub(crate) write_blocked: bool,
     pub(crate) close_posted: bool,
     pub(crate) peer_closed: bool,
+    /// Urgent (out-of-band) data has come in at some point (an `EPOLLPRI`
+    /// edge or level), whatever the mask: reads may stop at the urgent mark,
+    /// and `FIONREAD` may count only up to it. Never cleared: from then on the
+    /// socket pays one `sockatmark(3)` per short read (and per level check
+    /// that finds `FIONREAD` at 0); other sockets pay nothing.
+    pub(crate) urgent: bool,
 }
 
 pub(crate) struct Entry {
@@ -124,6 +131,9 @@ pub struct EventLoop {
     slots: Vec<Slot>,
     free: Vec<usize>,
     queue: VecDeque<Queued>,
+    /// Notifications for sockets whose handler is running: the loop was pumped
+    /// from inside it. Back in the queue when it returns.
+    held: Vec<Queued>,
     timers: HashMap<TimerId, Timer>,
     schedule: BinaryHeap<Reverse<(Instant, TimerId)>>,
     next_timer: u64,
@@ -191,6 +201,7 @@ impl EventLoop {
             slots: Vec::new(),
             free: Vec::new(),
             queue: VecDeque::new(),
+            held: Vec::new(),
             timers: HashMap::new(),
             schedule: BinaryHeap::new(),
             next_timer: 0,
@@ -218,6 +229,10 @@ impl EventLoop {
     /// Dispatches notifications until [`stop`](Self::stop) (here or through a
     /// [`LoopHandle`]). Waits without spinning when nothing happens.
     ///
+    /// It may be called from inside a handler, a timer or posted work, as
+    /// [`run_once`](Self::run_once) may (same rules); a `stop` then ends that
+    /// nested `run` and every `run` it is nested in.
+    ///
     /// # Errors
     /// The error of `epoll_wait(2)`.
     pub fn run(&mut self) -> io::Result<()> {
@@ -235,6 +250,19 @@ impl EventLoop {
     /// Waits up to `timeout` (forever for `None`) for something to happen, then
     /// dispatches what is ready: socket notifications, due timers, posted work.
     /// Returns how many handler and timer calls were made.
+    ///
+    /// # Pumping from inside a handler
+    /// Handlers, timers and posted work get the loop, so they may pump it (call
+    /// `run_once` until something happens, as a modal wait does). That is
+    /// allowed, and loses nothing: other sockets' notifications, timers and
+    /// posted work are dispatched as usual, but a notification for a socket
+    /// whose handler is running (or a timer whose callback is running) is not
+    /// delivered inside it; there are no notifications within notifications.
+    /// The socket's notifications are held and queued again when its handler
+    /// returns, so they arrive on a later turn (MFC's `PumpMessages` keeps them
+    /// in its auxiliary queue the same way). A modal wait for the socket's own
+    /// data must therefore call [`receive`](Self::receive) itself, not wait for
+    /// `on_receive`.
     ///
     /// # Errors
     /// The error of `epoll_wait(2)`.
@@ -465,6 +493,9 @@ impl EventLoop {
             }
             return;
         }
+        if event.priority {
+            state.urgent = true;
+        }
         if event.error {
             let error = entry.socket.take_error().ok().flatten();
             state.peer_closed = true;
@@ -575,15 +606,32 @@ impl EventLoop {
         let Ok(entry) = self.entry(socket) else {
             return;
         };
-        let fd = entry.socket.as_raw_fd();
-        let available = sys::bytes_available(fd).unwrap_or(0);
-        if available > 0 {
-            if entry.mask.contains(Events::READ) && !entry.state.read_posted {
-                entry.state.read_posted = true;
-                self.post(socket, Note::Receive, None);
-            }
+        let unread = unread_data(entry);
+        self.check_read_with(socket, unread);
+    }
+
+    /// [`check_read`](Self::check_read) with [`unread_data`]'s answer in hand.
+    fn check_read_with(&mut self, socket: AsyncSocket, unread: io::Result<bool>) {
+        let Ok(entry) = self.entry(socket) else {
             return;
+        };
+        match unread {
+            Ok(true) => {
+                if entry.mask.contains(Events::READ) && !entry.state.read_posted {
+                    entry.state.read_posted = true;
+                    self.post(socket, Note::Receive, None);
+                }
+                return;
+            }
+            Ok(false) => {}
+            // The peek at the urgent mark took the connection's error.
+            Err(error) => {
+                entry.state.peer_closed = true;
+                self.post_close(socket, Some(error));
+                return;
+            }
         }
+        let fd = entry.socket.as_raw_fd();
         if !entry.state.peer_closed {
             match sys::readiness_now(fd) {
                 Ok(now) if now.hang_up || now.readable => entry.state.peer_closed = true,
@@ -592,6 +640,23 @@ impl EventLoop {
         }
         let error = entry.socket.take_error().ok().flatten();
         self.post_close(socket, error);
+    }
+
+    /// Queues the notifications held while `socket`'s handler ran: they are
+    /// dispatched on the next turn.
+    fn release_held(&mut self, socket: AsyncSocket) {
+        if self.held.is_empty() {
+            return;
+        }
+        let mut index = 0;
+        while index < self.held.len() {
+            if self.held[index].socket == socket {
+                let queued = self.held.remove(index);
+                self.queue.push_back(queued);
+            } else {
+                index += 1;
+            }
+        }
     }
 
     /// Calls the handler for one queued notification, if its socket still lives
@@ -629,12 +694,12 @@ impl EventLoop {
         // made after the notification was queued can have taken it; that call
         // cleared the posted flag, so only then is the check needed.
         let fd = entry.socket.as_raw_fd();
-        if note == Note::Receive
-            && !entry.state.read_posted
-            && sys::bytes_available(fd).unwrap_or(0) == 0
-        {
-            self.check_read(socket);
-            return 0;
+        if note == Note::Receive && !entry.state.read_posted {
+            let unread = unread_data(entry);
+            if !matches!(unread, Ok(true)) {
+                self.check_read_with(socket, unread);
+                return 0;
+            }
         }
         if note == Note::Accept
             && !entry.state.accept_posted
@@ -643,6 +708,14 @@ impl EventLoop {
             return 0;
         }
         let Some(mut handler) = entry.handler.take() else {
+            // The socket's handler is running and pumps the loop: hold the
+            // notification until it returns. Dropping it would leave its
+            // posted flag set, and the notification would never come again.
+            self.held.push(Queued {
+                socket,
+                note,
+                error,
+            });
             return 0;
         };
         match note {
@@ -658,7 +731,35 @@ impl EventLoop {
                 entry.handler = Some(handler);
             }
         }
+        self.release_held(socket);
         1
+    }
+}
+
+/// Whether unread stream data waits (`ioctl(FIONREAD)`).
+///
+/// While out-of-band data is not inline, Linux's `FIONREAD` counts only the bytes
+/// before the urgent mark: at the mark it says 0 however much follows. So on a
+/// socket that has had urgent data and sits at the mark (`sockatmark(3)`), a
+/// one-byte `recv(2)` with `MSG_PEEK` looks past it: `Ok(false)` for nothing
+/// there or end of stream, and the connection's error (which the peek takes) as
+/// `Err`.
+fn unread_data(entry: &Entry) -> io::Result<bool> {
+    let fd = entry.socket.as_raw_fd();
+    if sys::bytes_available(fd).unwrap_or(0) > 0 {
+        return Ok(true);
+    }
+    if !entry.state.urgent || !sys::at_urgent_mark(fd).unwrap_or(true) {
+        return Ok(false);
+    }
+    let mut byte = [std::mem::MaybeUninit::uninit()];
+    loop {
+        match entry.socket.peek(&mut byte) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) => return Err(e),
+        }
     }
 }
 

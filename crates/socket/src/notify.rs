@@ -90,7 +90,9 @@ impl fmt::Debug for Events {
 /// has a default that does nothing, as in MFC.
 ///
 /// Each gets the loop, so it can receive, send, accept, create or close sockets,
-/// change masks and set timers; and the socket it is about. `error` is MFC's
+/// change masks and set timers, even pump the loop as a modal wait does (see
+/// [`EventLoop::run_once`]: the socket's own notifications then wait until the
+/// method returns); and the socket it is about. `error` is MFC's
 /// `nErrorCode`: `None` for success.
 ///
 /// The rules are `WSAAsyncSelect`'s. After `on_receive`, no other `on_receive`

@@ -35,7 +35,12 @@ fn a_string_cut_by_a_read_time_out_is_read_whole_when_tried_again() {
         other => panic!("expected a time-out, got {other:?}"),
     }
     timed_out.send(()).expect("sender waits");
-    assert_eq!(ar.read::<MfcString>().expect("the string").to_string_lossy(), "hello");
+    assert_eq!(
+        ar.read::<MfcString>()
+            .expect("the string")
+            .to_string_lossy(),
+        "hello"
+    );
     assert_eq!(ar.read::<u16>().expect("the WORD after it"), 7);
     drop(sender.join().expect("sender"));
 }

@@ -456,3 +456,177 @@ fn a_socket_not_yet_connected_gets_no_notification_and_keeps_its_on_close() {
     drop(conn);
     expect_notes(&mut ev, &log, &[(client, What::Close, None)]);
 }
+
+/// What a [`Reader`] got: each receive's bytes, or the close.
+#[derive(Debug, PartialEq, Eq)]
+enum Got {
+    Data(Vec<u8>),
+    Failed(ErrorKind),
+    Close,
+}
+
+type Gots = Rc<RefCell<Vec<Got>>>;
+
+/// Makes one receive of `size` bytes per on_receive (the intended pattern) and
+/// records what it got; records on_close.
+struct Reader {
+    size: usize,
+    got: Gots,
+}
+
+impl Handler for Reader {
+    fn on_receive(&mut self, ev: &mut EventLoop, s: AsyncSocket, _: Option<std::io::Error>) {
+        let mut buf = vec![0u8; self.size];
+        let got = match ev.receive(s, &mut buf) {
+            Ok(n) => Got::Data(buf[..n].to_vec()),
+            Err(e) => Got::Failed(e.kind()),
+        };
+        self.got.borrow_mut().push(got);
+    }
+    fn on_close(&mut self, _: &mut EventLoop, _: AsyncSocket, _: Option<std::io::Error>) {
+        self.got.borrow_mut().push(Got::Close);
+    }
+}
+
+/// A `Reader` of `size`-byte receives on an accepted socket with mask
+/// READ | CONNECT | CLOSE, whose peer has sent "AAAA", the urgent byte "B" and
+/// "CCCC" before the loop looks at the socket. Returns what the reader got once
+/// `expected` has come, or 5 s have passed, and two short turns more.
+fn read_across_the_urgent_mark(size: usize, expected: &[Got]) -> Vec<Got> {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (listener, port) = listener(&mut ev, &log);
+    let mut client = TcpStream::connect((LOCALHOST, port)).unwrap();
+    expect_notes(&mut ev, &log, &[(listener, What::Accept, None)]);
+    let got = Gots::default();
+    let reader = Reader {
+        size,
+        got: got.clone(),
+    };
+    let (conn, _) = ev.accept(listener, reader).unwrap();
+    ev.async_select(conn, Events::READ | Events::CONNECT | Events::CLOSE)
+        .unwrap();
+    client.write_all(b"AAAA").unwrap();
+    socket2::SockRef::from(&client)
+        .send_out_of_band(b"B")
+        .unwrap();
+    client.write_all(b"CCCC").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while got.borrow().len() < expected.len() && Instant::now() < deadline {
+        ev.run_once(Some(Duration::from_millis(100))).unwrap();
+    }
+    for _ in 0..2 {
+        ev.run_once(Some(Duration::from_millis(30))).unwrap();
+    }
+    assert_eq!(log.take(), [], "the listener got more");
+    drop(client);
+    got.take()
+}
+
+#[test]
+fn data_behind_the_urgent_mark_is_announced_after_a_read_that_stopped_there() {
+    // Linux stops a read at the urgent mark: the first comes back short, "AAAA",
+    // and must not count as having drained the socket.
+    let expected = [Got::Data(b"AAAA".to_vec()), Got::Data(b"CCCC".to_vec())];
+    assert_eq!(read_across_the_urgent_mark(64, &expected), expected);
+}
+
+#[test]
+fn a_read_that_ends_at_the_urgent_mark_is_followed_by_on_receive_not_on_close() {
+    // FIONREAD counts only up to the mark: 0 there, with "CCCC" behind it. That
+    // is no end of stream.
+    let expected = [Got::Data(b"AAAA".to_vec()), Got::Data(b"CCCC".to_vec())];
+    assert_eq!(read_across_the_urgent_mark(4, &expected), expected);
+}
+
+#[test]
+fn data_behind_the_mark_is_announced_when_the_urgent_byte_was_taken_first() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    client.write_all(b"AAAA").unwrap();
+    socket2::SockRef::from(&client)
+        .send_out_of_band(b"B")
+        .unwrap();
+    client.write_all(b"CCCC").unwrap();
+    expect_notes(
+        &mut ev,
+        &log,
+        &[(conn, What::Receive, None), (conn, What::OutOfBand, None)],
+    );
+    let mut urgent = [0u8; 1];
+    assert_eq!(ev.receive_out_of_band(conn, &mut urgent).unwrap(), 1);
+    assert_eq!(&urgent, b"B");
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    // The urgent byte is gone (no more POLLPRI), but the read still stops at
+    // the mark.
+    let mut buf = [0u8; 64];
+    assert_eq!(ev.receive(conn, &mut buf).unwrap(), 4);
+    assert_eq!(&buf[..4], b"AAAA");
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    assert_eq!(ev.receive(conn, &mut buf).unwrap(), 4);
+    assert_eq!(&buf[..4], b"CCCC");
+    expect_notes(&mut ev, &log, &[]);
+}
+
+/// On its first on_receive: receives, has its peer send more and another
+/// socket's peer send something, then pumps the loop from inside the handler
+/// (as a modal wait does) until that other socket's on_receive has come.
+struct Pumper {
+    log: Log,
+    peer: TcpStream,
+    other: AsyncSocket,
+    other_peer: TcpStream,
+    pumped: bool,
+}
+
+impl Handler for Pumper {
+    fn on_receive(&mut self, ev: &mut EventLoop, s: AsyncSocket, _: Option<std::io::Error>) {
+        self.log.borrow_mut().push((s, What::Receive, None));
+        let _ = ev.receive(s, &mut [0u8; 64]);
+        if std::mem::replace(&mut self.pumped, true) {
+            return;
+        }
+        self.peer.write_all(b"more").unwrap();
+        self.other_peer.write_all(b"x").unwrap();
+        let other_seen = |log: &Log| log.borrow().iter().any(|(s, _, _)| *s == self.other);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !other_seen(&self.log) {
+            assert!(Instant::now() < deadline, "no on_receive for the other");
+            ev.run_once(Some(Duration::from_millis(100))).unwrap();
+        }
+    }
+}
+
+#[test]
+fn pumping_the_loop_inside_a_handler_delays_its_own_notifications_but_loses_none() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (other_peer, other) = accepted(&mut ev, &log);
+    ev.async_select(other, Events::READ | Events::CLOSE)
+        .unwrap();
+    let (listener, port) = listener(&mut ev, &log);
+    let mut peer = TcpStream::connect((LOCALHOST, port)).unwrap();
+    expect_notes(&mut ev, &log, &[(listener, What::Accept, None)]);
+    let pumper = Pumper {
+        log: log.clone(),
+        peer: peer.try_clone().unwrap(),
+        other,
+        other_peer: other_peer.try_clone().unwrap(),
+        pumped: false,
+    };
+    let (conn, _) = ev.accept(listener, pumper).unwrap();
+    ev.async_select(conn, Events::READ | Events::CLOSE).unwrap();
+    peer.write_all(b"first").unwrap();
+    // The pump sees "more" arrive while conn's handler runs: its on_receive
+    // comes after the handler returns, not inside it, and not never.
+    expect_notes(
+        &mut ev,
+        &log,
+        &[
+            (conn, What::Receive, None),
+            (other, What::Receive, None),
+            (conn, What::Receive, None),
+        ],
+    );
+}

@@ -71,3 +71,49 @@ fn connect_times_out_on_a_full_backlog() {
     assert_times_out("connect", || client.connect("127.0.0.1", port));
     drop(fillers);
 }
+
+#[test]
+fn an_expired_read_deadline_still_takes_the_bytes_that_wait() {
+    let (client, accepted) = connected_pair();
+    let mut buf = [0u8; 64];
+    // Zero, or so short it is gone before the wait looks at the clock.
+    for timeout in [Duration::ZERO, Duration::from_micros(1)] {
+        accepted.set_read_timeout(None);
+        // A short read: the next receive waits before it asks.
+        client.send(b"x").unwrap();
+        assert_eq!(accepted.receive(&mut buf).unwrap(), 1);
+        client.send(b"abc").unwrap();
+        common::wait_until("the bytes arrive", || {
+            accepted.bytes_available().unwrap() == 3
+        });
+        accepted.set_read_timeout(Some(timeout));
+        let n = accepted
+            .receive(&mut buf)
+            .unwrap_or_else(|e| panic!("timeout {timeout:?}, 3 bytes waiting: {e}"));
+        assert_eq!(&buf[..n], b"abc");
+    }
+    // Nothing waiting: the last look finds nothing, and the deadline holds.
+    accepted.set_read_timeout(Some(Duration::ZERO));
+    let err = accepted.receive(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+}
+
+#[test]
+fn an_expired_read_deadline_still_takes_waiting_out_of_band_data() {
+    use std::os::fd::AsRawFd;
+    let (client, accepted) = connected_pair();
+    client.send_out_of_band(b"!").unwrap();
+    common::wait_until("the urgent byte arrives", || {
+        let mut fds = [libc::pollfd {
+            fd: accepted.as_raw_fd(),
+            events: libc::POLLPRI,
+            revents: 0,
+        }];
+        // SAFETY: `fds` is a valid array of one pollfd for the call.
+        unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) == 1 }
+    });
+    accepted.set_read_timeout(Some(Duration::ZERO));
+    let mut urgent = [0u8; 1];
+    assert_eq!(accepted.receive_out_of_band(&mut urgent).unwrap(), 1);
+    assert_eq!(&urgent, b"!");
+}

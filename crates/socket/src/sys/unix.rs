@@ -87,7 +87,13 @@ impl Waker {
 }
 
 /// Waits until `fd` is ready for `interest`, `waker` is woken, or `deadline`
-/// passes. `EINTR` is retried with the time that is left.
+/// passes (`poll(2)` on both descriptors). `EINTR` is retried with the time that
+/// is left.
+///
+/// `TimedOut` is never answered without a look at the socket after the
+/// deadline: a deadline that has already passed (a zero timeout, or one spent
+/// before the caller got here) still gets one zero-timeout `poll(2)`, and a poll
+/// that ran out of time looked at the socket until the deadline.
 pub(crate) fn wait(
     fd: RawFd,
     interest: Interest,
@@ -103,10 +109,8 @@ pub(crate) fn wait(
         let timeout_ms = match deadline {
             None => -1,
             Some(deadline) => {
+                // Once the deadline has passed this is 0: one last look.
                 let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(Woken::TimedOut);
-                }
                 // Round up, so a wait never ends just before its deadline.
                 left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
             }
@@ -139,7 +143,12 @@ pub(crate) fn wait(
         if fds[0].revents != 0 {
             return Ok(Woken::Ready);
         }
-        // n == 0: the timeout passed; the loop re-checks the deadline.
+        // n == 0: the poll ran until its timeout, which was rounded up to reach
+        // the deadline (or was the zero-timeout last look). Only a poll that
+        // ended early (a coarse clock) goes round again.
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Ok(Woken::TimedOut);
+        }
     }
 }
 
@@ -167,6 +176,24 @@ pub(crate) fn bytes_available(fd: RawFd) -> io::Result<usize> {
         return Err(io::Error::last_os_error());
     }
     Ok(usize::try_from(available).unwrap_or(0))
+}
+
+/// `true` when the next byte to read is at the urgent mark (`sockatmark(3)`,
+/// which is `ioctl(SIOCATMARK)`). Linux's `tcp_recvmsg` stops a read at the mark,
+/// with or without `SO_OOBINLINE`, so a read that came back short may have left
+/// normal data behind it; and while out-of-band data is not inline, `FIONREAD`
+/// counts only the bytes before the mark ([`bytes_available`] is 0 there).
+pub(crate) fn at_urgent_mark(fd: RawFd) -> io::Result<bool> {
+    extern "C" {
+        // POSIX.1-2001; the libc crate does not declare it.
+        fn sockatmark(fd: libc::c_int) -> libc::c_int;
+    }
+    // SAFETY: sockatmark only reads the descriptor's state; an invalid or
+    // non-socket descriptor gives -1 with errno set.
+    match unsafe { sockatmark(fd) } {
+        -1 => Err(io::Error::last_os_error()),
+        at => Ok(at == 1),
+    }
 }
 
 /// Puts `fresh` in the place of `target`'s descriptor (`dup2(2)`): the old socket
