@@ -346,10 +346,17 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// # Errors
     /// [`Error::EndOfFile`] if the input ends inside the value; [`Error::Io`] if
     /// the reader fails; any error the value's [`Load`] implementation reports.
+    #[inline(always)]
     pub fn read<T: Load>(&mut self) -> Result<T> {
         if T::LOADS_IN_ONE_STEP || self.unit.is_some() {
             return T::load(R::erase(self));
         }
+        self.read_whole()
+    }
+
+    /// [`read`](Self::read) as a unit of its own, out of the hot path.
+    #[inline(never)]
+    fn read_whole<T: Load>(&mut self) -> Result<T> {
         self.unit(Keep::Value, T::load)
     }
 

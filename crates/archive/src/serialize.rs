@@ -70,7 +70,7 @@ macro_rules! number {
             }
         }
         impl Load for $t {
-            #[inline]
+            #[inline(always)]
             fn load(ar: &mut Loading<'_>) -> Result<Self> {
                 Ok(<$t>::from_le_bytes(ar.take($what)?))
             }
