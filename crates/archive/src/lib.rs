@@ -37,6 +37,13 @@
 //! [`SerialClass`] for an example, [`serialize`] for the Rust ⇄ MFC type table,
 //! and [`collections`] for MFC's collection classes.
 //!
+//! # Readers that fail and come back
+//! On a socket with a read time-out, or a non-blocking one, a value can be cut
+//! short by an error from the reader. [`LoadArchive::read`] then undoes the value
+//! whole, so reading it again resumes at its start, and
+//! [`LoadArchive::read_message`] reads a whole message or nothing (MFC's
+//! `OnReceive` idiom without its hang on a split message).
+//!
 //! # Not supported
 //! Cyclic object graphs (an object that refers back to an object still being
 //! loaded) load as [`Error::BadIndex`]: Rust's shared pointers cannot form the
