@@ -460,7 +460,13 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 self.wanted = 0;
                 Ok(Some(message))
             }
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            // Nothing to retry if the message could not be undone (a message
+            // nested in a value too long to keep): the error stands.
+            Err(Error::Io { source, .. })
+                if source.kind() == io::ErrorKind::WouldBlock && self.cut.is_none() =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -478,7 +484,9 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             self.unit_start = start;
         }
         let result = f(R::erase(self));
-        let undoable = self.unit != Some(Keep::Nothing);
+        // A unit that gave up keeping its bytes can still be undone if it
+        // consumed none of them.
+        let undoable = self.unit != Some(Keep::Nothing) || self.offset() == start;
         if outermost {
             self.unit = None;
         }
@@ -498,14 +506,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         result
     }
 
-    /// Gives a buffer that grew to keep a long value back its usual size.
+    /// Gives a buffer that grew far past its usual size to keep a long value
+    /// back that size. One up to four times the usual size stays, so a stream of
+    /// values a little longer than the buffer does not allocate for each.
     #[inline]
     fn shrink(&mut self) {
         let size = self
             .options
             .max_buffer_size
             .max(self.options.effective_buffer_size());
-        if self.buf.len() > size && self.end - self.pos <= size {
+        if self.buf.len() > size.saturating_mul(4) && self.end - self.pos <= size {
             self.shrink_to(size);
         }
     }
@@ -634,12 +644,33 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         what: impl Fn() -> String,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<T> {
-        if let Some(all) = self.buf[self.pos..self.end].get(..len) {
-            let out = f(all);
+        if self.buffer_whole(len, start, &what)? {
+            let out = f(&self.buf[self.pos..self.pos + len]);
             self.pos += len;
             return Ok(out);
         }
         Ok(f(&self.read_vec(len, start, what)?))
+    }
+
+    /// Whether the next `len` bytes are buffered, after reading them all in
+    /// one go when a value being kept whole has room for them under
+    /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes) (the
+    /// buffer then moves its kept bytes once, not once per read).
+    fn buffer_whole(&mut self, len: usize, start: u64, what: impl Fn() -> String) -> Result<bool> {
+        if self.end - self.pos >= len {
+            return Ok(true);
+        }
+        let keeping = matches!(self.unit, Some(Keep::Value | Keep::Message));
+        let kept = self.offset() - self.unit_start;
+        if !keeping || kept.saturating_add(len as u64) > self.options.limits.max_message_bytes {
+            return Ok(false);
+        }
+        let begin = self.offset();
+        if let Err(e) = self.refill(len, start, what) {
+            self.wanted = begin.saturating_add(len as u64);
+            return Err(e);
+        }
+        Ok(true)
     }
 
     /// Reads `len` bytes into a new vector whose memory grows only as bytes
@@ -651,8 +682,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         start: u64,
         what: impl Fn() -> String,
     ) -> Result<Vec<u8>> {
-        if let Some(all) = self.buf[self.pos..self.end].get(..len) {
-            let out = all.to_vec();
+        if self.buffer_whole(len, start, &what)? {
+            let out = self.buf[self.pos..self.pos + len].to_vec();
             self.pos += len;
             return Ok(out);
         }

@@ -49,7 +49,10 @@ pub struct Limits {
     /// reader can undo (see [`read`](crate::LoadArchive::read)). Default 1 MiB.
     ///
     /// A message that arrives in many pieces is parsed again as pieces arrive,
-    /// so this also bounds the work a slow sender can cause.
+    /// so this also bounds the work a slow sender can cause. The limit is on the
+    /// bytes kept while waiting for the rest: a longer message that is already
+    /// whole in the buffer is read, and a message nested in another counts
+    /// towards the outer one.
     pub max_message_bytes: u64,
 }
 

@@ -207,3 +207,22 @@ fn a_message_longer_than_the_limit_is_an_error() {
         other => panic!("expected the message limit, got {other:?}"),
     }
 }
+
+#[test]
+fn a_time_out_before_any_byte_is_undone_even_with_no_room_to_keep_bytes() {
+    let options = Options {
+        limits: Limits {
+            max_message_bytes: 0,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    // Section 2.3: ANSI "abc" is 03 then the bytes; nothing has come yet.
+    let mut ar = Archive::load_with(
+        Pieces::new(io::ErrorKind::WouldBlock, &[b"\x03abc"]),
+        options,
+    );
+    ar.get_mut().fail_next = true;
+    assert!(is_kind(ar.read::<MfcString>(), io::ErrorKind::WouldBlock));
+    assert_eq!(ar.read::<MfcString>().unwrap().as_ansi(), Some(&b"abc"[..]));
+}
