@@ -371,22 +371,27 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             return self.unit(Keep::Value, |ar| ar.read_raw(buf));
         }
         let start = self.offset();
+        let len = buf.len();
+        let what = || format!("{len} raw bytes");
+        if self.buffer_whole(buf.len(), start, what)? {
+            buf.copy_from_slice(&self.buf[self.pos..self.pos + buf.len()]);
+            self.pos += buf.len();
+            return Ok(());
+        }
         let mut done = 0;
         while done < buf.len() {
             if self.pos == self.end {
-                if buf.len() - done >= self.buf.len() && self.unit == Some(Keep::Nothing) {
-                    let result = self.read_direct(&mut buf[done..], start);
-                    if result.is_err() {
-                        self.wanted = start + buf.len() as u64;
-                    }
-                    done += result?;
-                    continue;
-                }
-                let result = self.refill(1, start, || format!("{} raw bytes", buf.len()));
+                let result =
+                    if buf.len() - done >= self.buf.len() && self.unit == Some(Keep::Nothing) {
+                        self.read_direct(&mut buf[done..], start).map(|n| done += n)
+                    } else {
+                        self.refill(1, start, what)
+                    };
                 if result.is_err() {
                     self.wanted = start + buf.len() as u64;
                 }
                 result?;
+                continue;
             }
             let n = (self.end - self.pos).min(buf.len() - done);
             buf[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
