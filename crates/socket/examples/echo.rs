@@ -5,7 +5,9 @@
 //! One thread, one event loop, any number of clients. A client whose echo cannot
 //! be sent yet stops being read (its `READ` notifications are switched off) until
 //! `on_send` says the backlog went out, so a slow reader cannot make the server
-//! buffer without bound.
+//! buffer without bound. A client that half-closes gets its whole echo before
+//! the server closes: `on_close` comes once everything it sent was read, and
+//! the server then finishes sending what is pending.
 
 use std::io::{self, ErrorKind};
 use std::net::IpAddr;
@@ -30,6 +32,8 @@ impl Handler for Listener {
 #[derive(Default)]
 struct Echo {
     unsent: Vec<u8>,
+    /// The client closed its side: close once `unsent` is sent.
+    peer_done: bool,
 }
 
 impl Echo {
@@ -66,20 +70,39 @@ impl Handler for Echo {
     }
 
     fn on_send(&mut self, ev: &mut EventLoop, socket: AsyncSocket, _: Option<io::Error>) {
-        if self.flush(ev, socket)
-            && self.unsent.is_empty()
-            && !ev.mask(socket).is_ok_and(|m| m.contains(Events::READ))
-        {
+        if !self.flush(ev, socket) || !self.unsent.is_empty() {
+            return;
+        }
+        if self.peer_done {
+            ev.close(socket);
+        } else if !ev.mask(socket).is_ok_and(|m| m.contains(Events::READ)) {
             let _ = ev.async_select(socket, Events::ALL);
         }
     }
 
-    fn on_close(&mut self, ev: &mut EventLoop, socket: AsyncSocket, _: Option<io::Error>) {
-        ev.close(socket);
+    fn on_close(&mut self, ev: &mut EventLoop, socket: AsyncSocket, error: Option<io::Error>) {
+        // Everything the client sent was read; what is still unsent goes out
+        // first, unless the connection is gone.
+        if error.is_some() || self.unsent.is_empty() {
+            ev.close(socket);
+        } else {
+            self.peer_done = true;
+        }
     }
 }
 
-fn main() -> io::Result<()> {
+fn main() {
+    if let Err(e) = serve() {
+        eprintln!("echo: {e}");
+        std::process::exit(if e.kind() == ErrorKind::InvalidInput {
+            2
+        } else {
+            1
+        });
+    }
+}
+
+fn serve() -> io::Result<()> {
     let mut port = 7007u16;
     let mut host: IpAddr = [127, 0, 0, 1].into();
     let mut args = std::env::args().skip(1);

@@ -3,13 +3,13 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::AsRawFd;
 
 use crate::base::canonical;
 use crate::builder::SocketBuilder;
-use crate::event_loop::{EventLoop, Note, State};
+use crate::event_loop::{closed, EventLoop};
 use crate::notify::{Events, Handler};
 use crate::resolve::resolve;
+use crate::rules::{AcceptNext, Phase, Rules, ACCEPT_BACKOFF};
 use crate::stream::Socket;
 use crate::sys;
 
@@ -42,19 +42,6 @@ impl AsyncSocket {
     }
 }
 
-/// Connection errors a non-blocking connect reports through `on_connect`
-/// rather than from `connect` itself (Winsock never fails them at once).
-fn is_connect_outcome(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::TimedOut
-            | io::ErrorKind::HostUnreachable
-            | io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::ConnectionReset
-    )
-}
-
 impl EventLoop {
     /// Creates a stream socket bound to `port` on every interface, dual-stack,
     /// that reports `mask` to `handler` (`CAsyncSocket::Create(nPort,
@@ -82,7 +69,8 @@ impl EventLoop {
         handler: impl Handler,
     ) -> io::Result<AsyncSocket> {
         let socket = builder.open_stream()?;
-        self.insert(socket, mask, State::default(), Box::new(handler))
+        let rules = Rules::new(mask, Phase::Unconnected);
+        self.insert(socket, rules, Box::new(handler))
     }
 
     /// Listens for connections (`Listen`); each one is announced by
@@ -101,7 +89,7 @@ impl EventLoop {
     pub fn listen_backlog(&mut self, socket: AsyncSocket, backlog: i32) -> io::Result<()> {
         let entry = self.entry(socket)?;
         entry.socket.listen(backlog)?;
-        entry.state.listening = true;
+        entry.rules.listening();
         Ok(())
     }
 
@@ -118,23 +106,26 @@ impl EventLoop {
         handler: impl Handler,
     ) -> io::Result<(AsyncSocket, SocketAddr)> {
         let entry = self.entry(listener)?;
-        entry.state.accept_posted = false;
-        let mask = entry.mask;
+        let mask = entry.rules.mask();
         let accepted = entry.socket.accept();
-        if let Ok(now) = sys::readiness_now(entry.socket.as_raw_fd()) {
-            if now.readable {
-                self.post_accept(listener);
-            }
+        let next = self.apply(listener, |rules, probe, post| {
+            rules.after_accept(&accepted, probe, post)
+        })?;
+        if next == AcceptNext::BackOff {
+            self.set_timer(ACCEPT_BACKOFF, move |ev, id| {
+                ev.kill_timer(id);
+                let _ = ev.apply(listener, |rules, probe, post| {
+                    rules.resume_accept(probe, post)
+                });
+            });
         }
         let (socket, peer) = accepted?;
-        let state = State {
-            connected: true,
-            ..State::default()
-        };
-        let socket = self.insert(socket, mask, state, Box::new(handler))?;
-        if mask.contains(Events::WRITE) {
-            self.post(socket, Note::Send, None);
-        }
+        let socket = self.insert(
+            socket,
+            Rules::new(mask, Phase::Unconnected),
+            Box::new(handler),
+        )?;
+        self.apply(socket, |rules, _, post| rules.accepted(post))?;
         Ok((socket, canonical(peer)?))
     }
 
@@ -170,30 +161,8 @@ impl EventLoop {
                 format!("no address of {host:?} is of this socket's family"),
             )
         })?;
-        match entry.socket.connect(&target) {
-            Ok(()) => {
-                entry.state.connected = true;
-                let mask = entry.mask;
-                if mask.contains(Events::CONNECT) {
-                    self.post(socket, Note::Connect, None);
-                }
-                if mask.contains(Events::WRITE) {
-                    self.post(socket, Note::Send, None);
-                }
-                Ok(())
-            }
-            Err(e) if sys::is_in_progress(&e) => {
-                entry.state.connecting = true;
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            Err(e) if is_connect_outcome(&e) => {
-                if entry.mask.contains(Events::CONNECT) {
-                    self.post(socket, Note::Connect, Some(e));
-                }
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            Err(e) => Err(e),
-        }
+        let result = entry.socket.connect(&target);
+        self.apply(socket, |rules, _, post| rules.connect_started(result, post))?
     }
 
     /// Receives what has arrived (`Receive`); 0 means the peer closed. Any call,
@@ -205,31 +174,11 @@ impl EventLoop {
     /// `recv(2)`.
     pub fn receive(&mut self, socket: AsyncSocket, buf: &mut [u8]) -> io::Result<usize> {
         let entry = self.entry(socket)?;
-        entry.state.read_posted = false;
-        let oob_was_posted = std::mem::take(&mut entry.state.oob_posted);
         let result = entry.socket.recv(sys::as_uninit(buf));
-        // A read that did not fill `buf` took all there was: what arrives later
-        // raises a new edge. Only a full read, end of stream, or a peer already
-        // known to be gone (its FIN came with the data; no edge will follow)
-        // needs the level checked again.
-        let short = matches!(&result, Ok(n) if *n > 0 && *n < buf.len());
-        let drained = short || matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        // Except at the urgent mark: Linux's `tcp_recvmsg` stops a read there
-        // (with or without SO_OOBINLINE), so a short read may leave data that
-        // came with it, and no edge will announce that. Only a socket that has
-        // had urgent data pays the `sockatmark(3)` asking whether this read
-        // stopped there; an ordinary short read costs no extra call. (Only a
-        // read that returned data can have stopped at the mark: one that
-        // starts there goes past it.)
-        let at_mark = short
-            && entry.state.urgent
-            && sys::at_urgent_mark(entry.socket.as_raw_fd()).unwrap_or(true);
-        if !drained || entry.state.peer_closed || at_mark {
-            self.check_read(socket);
-        }
-        if oob_was_posted {
-            self.recheck_out_of_band(socket);
-        }
+        let len = buf.len();
+        self.apply(socket, |rules, probe, post| {
+            rules.after_receive(&result, len, probe, post)
+        })?;
         result
     }
 
@@ -244,25 +193,11 @@ impl EventLoop {
         buf: &mut [u8],
     ) -> io::Result<usize> {
         let entry = self.entry(socket)?;
-        entry.state.read_posted = false;
-        entry.state.oob_posted = false;
         let result = entry.socket.recv_out_of_band(sys::as_uninit(buf));
-        self.check_read(socket);
-        self.recheck_out_of_band(socket);
+        self.apply(socket, |rules, probe, post| {
+            rules.after_receive_out_of_band(probe, post)
+        })?;
         result
-    }
-
-    /// `FD_OOB` again if out-of-band data is still waiting.
-    fn recheck_out_of_band(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        if let Ok(now) = sys::readiness_now(entry.socket.as_raw_fd()) {
-            if now.priority {
-                entry.state.urgent = true;
-                self.post_out_of_band(socket);
-            }
-        }
     }
 
     /// Sends what fits now (`Send`): 1 to `buf.len()` bytes. A send that would
@@ -275,13 +210,10 @@ impl EventLoop {
     pub fn send(&mut self, socket: AsyncSocket, buf: &[u8]) -> io::Result<usize> {
         let entry = self.entry(socket)?;
         let result = entry.socket.send_with_flags(buf, sys::SEND_FLAGS);
-        // A send that would block, or took only part of `buf` (the send buffer
-        // is now full), arms on_send for when room frees up.
-        match &result {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => entry.state.write_blocked = true,
-            Ok(n) if *n < buf.len() => entry.state.write_blocked = true,
-            _ => {}
-        }
+        let len = buf.len();
+        self.apply(socket, |rules, probe, post| {
+            rules.after_send(&result, len, probe, post)
+        })?;
         result
     }
 
@@ -293,38 +225,7 @@ impl EventLoop {
     /// # Errors
     /// `NotFound` for a closed socket; the error of `poll(2)`.
     pub fn async_select(&mut self, socket: AsyncSocket, mask: Events) -> io::Result<()> {
-        let entry = self.entry(socket)?;
-        entry.mask = mask;
-        let state = &mut entry.state;
-        state.read_posted = false;
-        state.accept_posted = false;
-        state.oob_posted = false;
-        let (listening, connected) = (state.listening, state.connected);
-        let now = sys::readiness_now(entry.socket.as_raw_fd())?;
-        state.urgent |= now.priority;
-        if listening {
-            if now.readable {
-                self.post_accept(socket);
-            }
-            return Ok(());
-        }
-        if !connected {
-            return Ok(());
-        }
-        self.check_read(socket);
-        if now.priority {
-            self.post_out_of_band(socket);
-        }
-        if mask.contains(Events::WRITE) {
-            if let Ok(entry) = self.entry(socket) {
-                // Writable now: on_send at once. Not yet: on_send when it is.
-                entry.state.write_blocked = !now.writable;
-            }
-            if now.writable {
-                self.post(socket, Note::Send, None);
-            }
-        }
-        Ok(())
+        self.apply(socket, |rules, probe, post| rules.select(mask, probe, post))?
     }
 
     /// Shuts down one or both directions (`ShutDown`).
@@ -349,9 +250,7 @@ impl EventLoop {
     /// # Errors
     /// `NotFound` for a closed socket; the error of making it a `Socket`.
     pub fn detach(&mut self, socket: AsyncSocket) -> io::Result<Socket> {
-        let entry = self
-            .remove(socket)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the socket is closed"))?;
+        let entry = self.remove(socket).ok_or_else(closed)?;
         Socket::attach(entry.socket.into())
     }
 
@@ -381,6 +280,6 @@ impl EventLoop {
     /// # Errors
     /// `NotFound` for a closed socket.
     pub fn mask(&mut self, socket: AsyncSocket) -> io::Result<Events> {
-        Ok(self.entry(socket)?.mask)
+        Ok(self.entry(socket)?.rules.mask())
     }
 }

@@ -3,9 +3,8 @@
 //!
 //! mio reports edges; `WSAAsyncSelect` posts one notification per event and then
 //! stays silent until the program re-enables it, when the level is checked again.
-//! The loop keeps that state per socket (`posted` flags) and re-checks the level
-//! with a zero-timeout `poll(2)` and `FIONREAD` when a call re-enables an event.
-//! Notifications go through a queue and are dispatched one at a time, so there
+//! Those rules are one state machine per socket, [`Rules`]; the loop only feeds
+//! it edges and calls and queues what it posts. Notifications go through a queue and are dispatched one at a time, so there
 //! are no notifications within notifications: while a socket's handler runs,
 //! even one that pumps the loop, that socket's notifications are held for later.
 
@@ -21,22 +20,12 @@ use std::time::{Duration, Instant};
 use mio::{Interest, Poll, Token, Waker};
 
 use crate::async_socket::AsyncSocket;
-use crate::notify::{Events, Handler};
-use crate::sys;
+use crate::notify::{Handler, Note};
+use crate::probe::SocketProbe;
+use crate::rules::{Post, Ready, Rules};
 
 /// The token of the loop's own waker.
 const WAKER: Token = Token(usize::MAX);
-
-/// A notification waiting to be dispatched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Note {
-    Accept,
-    Connect,
-    Receive,
-    Send,
-    OutOfBand,
-    Close,
-}
 
 struct Queued {
     socket: AsyncSocket,
@@ -44,32 +33,9 @@ struct Queued {
     error: Option<io::Error>,
 }
 
-/// Where a socket stands, and which notifications are outstanding (posted and
-/// not yet re-enabled by the call that re-enables them).
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) listening: bool,
-    pub(crate) connecting: bool,
-    pub(crate) connected: bool,
-    pub(crate) read_posted: bool,
-    pub(crate) accept_posted: bool,
-    pub(crate) oob_posted: bool,
-    /// A send answered `WouldBlock`: `on_send` when it can go on.
-    pub(crate) write_blocked: bool,
-    pub(crate) close_posted: bool,
-    pub(crate) peer_closed: bool,
-    /// Urgent (out-of-band) data has come in at some point (an `EPOLLPRI`
-    /// edge or level), whatever the mask: reads may stop at the urgent mark,
-    /// and `FIONREAD` may count only up to it. Never cleared: from then on the
-    /// socket pays one `sockatmark(3)` per short read (and per level check
-    /// that finds `FIONREAD` at 0); other sockets pay nothing.
-    pub(crate) urgent: bool,
-}
-
 pub(crate) struct Entry {
     pub(crate) socket: socket2::Socket,
-    pub(crate) mask: Events,
-    pub(crate) state: State,
+    pub(crate) rules: Rules,
     /// Taken out while one of its methods runs.
     pub(crate) handler: Option<Box<dyn Handler>>,
 }
@@ -280,22 +246,29 @@ impl EventLoop {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        let ready: Vec<Ready> = self
+        let ready: Vec<(Token, Ready)> = self
             .events
             .iter()
-            .map(|e| Ready {
-                token: e.token(),
-                readable: e.is_readable(),
-                writable: e.is_writable(),
-                priority: e.is_priority(),
-                read_closed: e.is_read_closed(),
-                error: e.is_error(),
+            .filter(|e| e.token() != WAKER)
+            .map(|e| {
+                let ready = Ready {
+                    readable: e.is_readable(),
+                    writable: e.is_writable(),
+                    priority: e.is_priority(),
+                    read_closed: e.is_read_closed(),
+                    error: e.is_error(),
+                };
+                (e.token(), ready)
             })
             .collect();
-        for event in ready {
-            if event.token != WAKER {
-                self.translate(event);
-            }
+        for (token, ready) in ready {
+            let Some(slot) = self.slots.get(token.0) else {
+                continue;
+            };
+            let socket = AsyncSocket::new(token.0, slot.generation);
+            let _ = self.apply(socket, |rules, probe, post| {
+                rules.on_ready(ready, probe, post)
+            });
         }
         let tasks = std::mem::take(
             &mut *self
@@ -383,8 +356,7 @@ impl EventLoop {
     pub(crate) fn insert(
         &mut self,
         socket: socket2::Socket,
-        mask: Events,
-        state: State,
+        rules: Rules,
         handler: Box<dyn Handler>,
     ) -> io::Result<AsyncSocket> {
         socket.set_nonblocking(true)?;
@@ -411,8 +383,7 @@ impl EventLoop {
         let slot = &mut self.slots[index];
         slot.entry = Some(Entry {
             socket,
-            mask,
-            state,
+            rules,
             handler: Some(handler),
         });
         Ok(AsyncSocket::new(index, slot.generation))
@@ -443,203 +414,28 @@ impl EventLoop {
             .get_mut(socket.index())
             .filter(|slot| slot.generation == socket.generation())
             .and_then(|slot| slot.entry.as_mut())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the socket is closed"))
+            .ok_or_else(closed)
     }
 
-    pub(crate) fn post(&mut self, socket: AsyncSocket, note: Note, error: Option<io::Error>) {
-        self.queue.push_back(Queued {
-            socket,
-            note,
-            error,
-        });
-    }
-
-    /// Turns one mio event into the notifications it stands for.
-    fn translate(&mut self, event: Ready) {
-        let Some(slot) = self.slots.get(event.token.0) else {
-            return;
-        };
-        let socket = AsyncSocket::new(event.token.0, slot.generation);
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        let state = &mut entry.state;
-        if state.connecting {
-            if !(event.writable || event.error || event.read_closed) {
-                return;
-            }
-            self.finish_connect(socket);
-            // Data or a FIN that came with the connect's completion raises no
-            // further edge: handle it with this event.
-            let Ok(entry) = self.entry(socket) else {
-                return;
-            };
-            if !entry.state.connected {
-                return;
-            }
-        }
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        let state = &mut entry.state;
-        if !state.connected && !state.listening {
-            // Neither connected nor connecting: an unconnected socket polls as
-            // hung up, which is no peer's close.
-            return;
-        }
-        if state.listening {
-            if event.readable {
-                self.post_accept(socket);
-            }
-            return;
-        }
-        if event.priority {
-            state.urgent = true;
-        }
-        if event.error {
-            let error = entry.socket.take_error().ok().flatten();
-            state.peer_closed = true;
-            if error.is_some() {
-                self.post_close(socket, error);
-                return;
-            }
-        }
-        if event.read_closed {
-            state.peer_closed = true;
-        }
-        if event.readable && !event.read_closed && !event.error {
-            // Readable without end of stream: data is there, no need to ask.
-            self.post_receive(socket);
-        } else if event.readable || event.read_closed {
-            self.check_read(socket);
-        }
-        if event.priority {
-            self.post_out_of_band(socket);
-        }
-        if event.writable {
-            self.post_send_if_blocked(socket);
-        }
-    }
-
-    /// The outcome of a non-blocking connect: `on_connect`, then `on_send`.
-    fn finish_connect(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        entry.state.connecting = false;
-        let error = match entry.socket.take_error() {
-            Ok(error) => error,
-            Err(e) => Some(e),
-        };
-        let mask = entry.mask;
-        if error.is_none() {
-            entry.state.connected = true;
-        }
-        let connected = error.is_none();
-        if mask.contains(Events::CONNECT) {
-            self.post(socket, Note::Connect, error);
-        }
-        if connected && mask.contains(Events::WRITE) {
-            self.post(socket, Note::Send, None);
-        }
-    }
-
-    /// `FD_ACCEPT` unless one is outstanding.
-    pub(crate) fn post_accept(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        if entry.mask.contains(Events::ACCEPT) && !entry.state.accept_posted {
-            entry.state.accept_posted = true;
-            self.post(socket, Note::Accept, None);
-        }
-    }
-
-    /// `FD_OOB` unless one is outstanding.
-    pub(crate) fn post_out_of_band(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        if entry.mask.contains(Events::OOB) && !entry.state.oob_posted {
-            entry.state.oob_posted = true;
-            self.post(socket, Note::OutOfBand, None);
-        }
-    }
-
-    /// `FD_WRITE` after a send that would have blocked.
-    fn post_send_if_blocked(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        if entry.state.write_blocked && entry.mask.contains(Events::WRITE) {
-            entry.state.write_blocked = false;
-            self.post(socket, Note::Send, None);
-        }
-    }
-
-    /// `FD_CLOSE`, once.
-    pub(crate) fn post_close(&mut self, socket: AsyncSocket, error: Option<io::Error>) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        if entry.mask.contains(Events::CLOSE) && !entry.state.close_posted {
-            entry.state.close_posted = true;
-            self.post(socket, Note::Close, error);
-        }
-    }
-
-    /// `FD_READ` unless one is outstanding.
-    fn post_receive(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        if entry.mask.contains(Events::READ) && !entry.state.read_posted {
-            entry.state.read_posted = true;
-            self.post(socket, Note::Receive, None);
-        }
-    }
-
-    /// The level check of `FD_READ` and `FD_CLOSE`: unread data means
-    /// `on_receive` (unless one is outstanding); none, with the peer gone, means
-    /// `on_close` (there is no `FD_READ` for end of stream).
-    pub(crate) fn check_read(&mut self, socket: AsyncSocket) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        let unread = unread_data(entry);
-        self.check_read_with(socket, unread);
-    }
-
-    /// [`check_read`](Self::check_read) with [`unread_data`]'s answer in hand.
-    fn check_read_with(&mut self, socket: AsyncSocket, unread: io::Result<bool>) {
-        let Ok(entry) = self.entry(socket) else {
-            return;
-        };
-        match unread {
-            Ok(true) => {
-                if entry.mask.contains(Events::READ) && !entry.state.read_posted {
-                    entry.state.read_posted = true;
-                    self.post(socket, Note::Receive, None);
-                }
-                return;
-            }
-            Ok(false) => {}
-            // The peek at the urgent mark took the connection's error.
-            Err(error) => {
-                entry.state.peer_closed = true;
-                self.post_close(socket, Some(error));
-                return;
-            }
-        }
-        let fd = entry.socket.as_raw_fd();
-        if !entry.state.peer_closed {
-            match sys::readiness_now(fd) {
-                Ok(now) if now.hang_up || now.readable => entry.state.peer_closed = true,
-                _ => return,
-            }
-        }
-        let error = entry.socket.take_error().ok().flatten();
-        self.post_close(socket, error);
+    /// Runs `f` on `socket`'s rules with a probe of the socket and the loop's
+    /// queue: every rule goes through here.
+    ///
+    /// # Errors
+    /// `NotFound` for a closed socket.
+    pub(crate) fn apply<R>(
+        &mut self,
+        socket: AsyncSocket,
+        f: impl FnOnce(&mut Rules, &mut SocketProbe<'_>, &mut Queue<'_>) -> R,
+    ) -> io::Result<R> {
+        let EventLoop { slots, queue, .. } = self;
+        let entry = slots
+            .get_mut(socket.index())
+            .filter(|slot| slot.generation == socket.generation())
+            .and_then(|slot| slot.entry.as_mut())
+            .ok_or_else(closed)?;
+        let mut probe = SocketProbe(&entry.socket);
+        let mut post = Queue { queue, socket };
+        Ok(f(&mut entry.rules, &mut probe, &mut post))
     }
 
     /// Queues the notifications held while `socket`'s handler ran: they are
@@ -670,52 +466,24 @@ impl EventLoop {
         let Ok(entry) = self.entry(socket) else {
             return 0;
         };
-        let wanted = match note {
-            Note::Accept => Events::ACCEPT,
-            Note::Connect => Events::CONNECT,
-            Note::Receive => Events::READ,
-            Note::Send => Events::WRITE,
-            Note::OutOfBand => Events::OOB,
-            Note::Close => Events::CLOSE,
-        };
-        if !entry.mask.contains(wanted) {
-            match note {
-                Note::Receive => entry.state.read_posted = false,
-                Note::Accept => entry.state.accept_posted = false,
-                Note::OutOfBand => entry.state.oob_posted = false,
-                // Undelivered: a later re-select may post it again.
-                Note::Close => entry.state.close_posted = false,
-                _ => {}
-            }
-            return 0;
-        }
-        // MFC's filter: no on_receive unless data is really there; likewise no
-        // on_accept unless a connection really waits. Only a receive (or accept)
-        // made after the notification was queued can have taken it; that call
-        // cleared the posted flag, so only then is the check needed.
-        let fd = entry.socket.as_raw_fd();
-        if note == Note::Receive && !entry.state.read_posted {
-            let unread = unread_data(entry);
-            if !matches!(unread, Ok(true)) {
-                self.check_read_with(socket, unread);
-                return 0;
-            }
-        }
-        if note == Note::Accept
-            && !entry.state.accept_posted
-            && !sys::readiness_now(fd).is_ok_and(|now| now.readable)
-        {
-            return 0;
-        }
-        let Some(mut handler) = entry.handler.take() else {
+        if entry.handler.is_none() {
             // The socket's handler is running and pumps the loop: hold the
-            // notification until it returns. Dropping it would leave its
-            // posted flag set, and the notification would never come again.
+            // notification until it returns. Dropping it would leave it
+            // outstanding, and it would never come again.
             self.held.push(Queued {
                 socket,
                 note,
                 error,
             });
+            return 0;
+        }
+        let deliver = self.apply(socket, |rules, probe, post| {
+            rules.before_dispatch(note, probe, post)
+        });
+        if deliver.ok() != Some(true) {
+            return 0;
+        }
+        let Some(mut handler) = self.entry(socket).ok().and_then(|e| e.handler.take()) else {
             return 0;
         };
         match note {
@@ -736,40 +504,26 @@ impl EventLoop {
     }
 }
 
-/// Whether unread stream data waits (`ioctl(FIONREAD)`).
-///
-/// While out-of-band data is not inline, Linux's `FIONREAD` counts only the bytes
-/// before the urgent mark: at the mark it says 0 however much follows. So on a
-/// socket that has had urgent data and sits at the mark (`sockatmark(3)`), a
-/// one-byte `recv(2)` with `MSG_PEEK` looks past it: `Ok(false)` for nothing
-/// there or end of stream, and the connection's error (which the peek takes) as
-/// `Err`.
-fn unread_data(entry: &Entry) -> io::Result<bool> {
-    let fd = entry.socket.as_raw_fd();
-    if sys::bytes_available(fd).unwrap_or(0) > 0 {
-        return Ok(true);
-    }
-    if !entry.state.urgent || !sys::at_urgent_mark(fd).unwrap_or(true) {
-        return Ok(false);
-    }
-    let mut byte = [std::mem::MaybeUninit::uninit()];
-    loop {
-        match entry.socket.peek(&mut byte) {
-            Ok(n) => return Ok(n > 0),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-            Err(e) => return Err(e),
-        }
+/// The error for a socket id whose socket is closed.
+pub(crate) fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "the socket is closed")
+}
+
+/// The loop's queue, as the place one socket's rules post to.
+pub(crate) struct Queue<'a> {
+    queue: &'a mut VecDeque<Queued>,
+    socket: AsyncSocket,
+}
+
+impl Post for Queue<'_> {
+    fn post(&mut self, note: Note, error: Option<io::Error>) {
+        self.queue.push_back(Queued {
+            socket: self.socket,
+            note,
+            error,
+        });
     }
 }
 
-/// What one mio event said, copied out so the loop can be mutated.
-#[derive(Debug, Clone, Copy)]
-struct Ready {
-    token: Token,
-    readable: bool,
-    writable: bool,
-    priority: bool,
-    read_closed: bool,
-    error: bool,
-}
+#[cfg(test)]
+mod tests;

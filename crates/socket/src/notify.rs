@@ -42,6 +42,49 @@ impl Events {
     pub fn contains(self, other: Events) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// Adds the notifications of `other`.
+    ///
+    /// ```
+    /// use sockarc::Events;
+    /// let mut mask = Events::READ;
+    /// mask.insert(Events::CLOSE);
+    /// mask.remove(Events::READ);
+    /// assert_eq!(mask, Events::CLOSE);
+    /// ```
+    pub fn insert(&mut self, other: Events) {
+        self.0 |= other.0;
+    }
+
+    /// Takes out the notifications of `other`.
+    pub fn remove(&mut self, other: Events) {
+        self.0 &= !other.0;
+    }
+}
+
+/// One notification on its way to a handler: which `On…` method it calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Note {
+    Accept,
+    Connect,
+    Receive,
+    Send,
+    OutOfBand,
+    Close,
+}
+
+impl Note {
+    /// The mask bit that enables it (`FD_ACCEPT` for `OnAccept`, …).
+    pub(crate) fn event(self) -> Events {
+        match self {
+            Note::Accept => Events::ACCEPT,
+            Note::Connect => Events::CONNECT,
+            Note::Receive => Events::READ,
+            Note::Send => Events::WRITE,
+            Note::OutOfBand => Events::OOB,
+            Note::Close => Events::CLOSE,
+        }
+    }
 }
 
 impl Default for Events {

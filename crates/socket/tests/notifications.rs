@@ -630,3 +630,56 @@ fn pumping_the_loop_inside_a_handler_delays_its_own_notifications_but_loses_none
         ],
     );
 }
+
+/// Closes `client` with a reset (`SO_LINGER` 0), as a peer that aborts does.
+fn reset_by(client: TcpStream) {
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(client);
+}
+
+#[test]
+fn last_words_before_a_reset_arrive_as_on_receive_then_on_close_with_the_reset() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (mut client, conn) = accepted(&mut ev, &log);
+    client.write_all(b"farewell").unwrap();
+    reset_by(client);
+    expect_notes(&mut ev, &log, &[(conn, What::Receive, None)]);
+    let mut buf = [0u8; 64];
+    assert_eq!(ev.receive(conn, &mut buf).unwrap(), 8);
+    assert_eq!(&buf[..8], b"farewell");
+    let reset = Some(ErrorKind::ConnectionReset);
+    expect_notes(&mut ev, &log, &[(conn, What::Close, reset)]);
+}
+
+#[test]
+fn a_reset_after_on_close_wakes_a_blocked_sender() {
+    let mut ev = EventLoop::new().unwrap();
+    let log = Log::default();
+    let (client, conn) = accepted(&mut ev, &log);
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    expect_notes(&mut ev, &log, &[(conn, What::Close, None)]);
+    // Half-open: go on sending until the buffers are full.
+    let chunk = [7u8; 65536];
+    let mut sent = 0usize;
+    loop {
+        match ev.send(conn, &chunk) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => panic!("send: {e}"),
+        }
+        assert!(sent < 1 << 30, "the buffers never filled");
+    }
+    reset_by(client);
+    expect_notes(&mut ev, &log, &[(conn, What::Send, None)]);
+    let err = ev.send(conn, &chunk).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+        ),
+        "{err}"
+    );
+}

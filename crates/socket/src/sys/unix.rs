@@ -250,3 +250,13 @@ pub(crate) fn readiness_now(fd: RawFd) -> io::Result<Readiness> {
         hang_up: r & (libc::POLLHUP | libc::POLLERR | RDHUP) != 0,
     })
 }
+
+/// `true` for the errors of `accept(2)` that mean the process or system ran out
+/// of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): the
+/// connection still waits, and accepting it again at once fails again.
+pub(crate) fn is_resource_exhaustion(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}

@@ -1,0 +1,55 @@
+//! The echo example gives a client that half-closes its whole echo back, even
+//! when the client reads slowly and the server's backlog is full when the
+//! client's end of stream arrives.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::process::Child;
+use std::time::Duration;
+
+/// The echo server, killed when dropped.
+struct Echo(Child);
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn nine_megabytes_come_back_whole_to_a_slow_reader_that_half_closed() {
+    let args = ["--host", "127.0.0.1", "--port", "0"].map(std::ffi::OsStr::new);
+    let (child, port) = common::spawn_example("echo", &args);
+    let _echo = Echo(child);
+    let sent: Vec<u8> = (0..9_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    // A small receive buffer makes the client a slow reader: the server's
+    // backlog fills and it stops reading, as for a real slow client.
+    let client = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    client.set_recv_buffer_size(4096).unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    client
+        .connect_timeout(&addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let mut client = std::net::TcpStream::from(client);
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut writer = client.try_clone().unwrap();
+    let to_send = sent.clone();
+    let writing = std::thread::spawn(move || {
+        writer.write_all(&to_send).unwrap();
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut echoed = Vec::with_capacity(sent.len());
+    client
+        .read_to_end(&mut echoed)
+        .expect("the echo ends with the server's close");
+    writing.join().unwrap();
+    assert_eq!(echoed.len(), sent.len(), "bytes echoed");
+    assert!(echoed == sent, "the echo differs");
+}
