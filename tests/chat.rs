@@ -407,3 +407,171 @@ fn the_server_outlives_its_closed_log() {
         assert_eq!(&update[..2], &[0, 0], "{name} gets an update");
     }
 }
+
+/// `clients` clients each send one line and leave, every other one by closing
+/// and the rest by resetting (`SO_LINGER` 0), from 10 threads at once; an
+/// observer must see every line. A reset must not cost the line sent before it.
+fn leaving_clients_keep_their_last_words(clients: usize) {
+    let server = server(&[]);
+    let mut observer = connect(&server);
+    observer
+        .write_all(&ansi_message(0, "obs: has just joined the discussion"))
+        .unwrap();
+    let collector = std::thread::spawn(move || collect_lines(observer, clients + 1));
+    let threads: Vec<_> = (0..10)
+        .map(|t| {
+            let port = server.port;
+            std::thread::spawn(move || {
+                for c in (t..clients).step_by(10) {
+                    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                    stream
+                        .write_all(&ansi_message(0, &format!("c{c}: bye")))
+                        .unwrap();
+                    if c % 2 == 1 {
+                        socket2::SockRef::from(&stream)
+                            .set_linger(Some(Duration::ZERO))
+                            .unwrap();
+                    }
+                    drop(stream);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let lines = collector.join().unwrap();
+    let mut byes: Vec<&String> = lines.iter().filter(|l| l.ends_with(": bye")).collect();
+    byes.sort();
+    byes.dedup();
+    assert_eq!(byes.len(), clients, "lines kept of {clients}");
+}
+
+#[test]
+fn fifty_clients_that_close_or_reset_keep_their_last_words() {
+    leaving_clients_keep_their_last_words(50);
+}
+
+#[test]
+#[ignore = "load: 500 clients; cargo test --release --test chat -- --ignored"]
+fn five_hundred_clients_that_close_or_reset_keep_their_last_words() {
+    leaving_clients_keep_their_last_words(500);
+}
+
+/// The server's descriptors, CPU ticks (user + system) and process id.
+fn descriptors(server: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", server.child.id()))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn cpu_ticks(server: &Server) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.child.id())).unwrap();
+    // Fields after the command's closing parenthesis; utime and stime are the
+    // 12th and 13th of them.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Joins as `name` and waits for the server's update with the join line.
+fn join(server: &Server, name: &str) -> TcpStream {
+    let mut stream = connect(server);
+    let line = format!("{name}: has just joined the discussion");
+    stream.write_all(&ansi_message(0, &line)).unwrap();
+    let mut ar = sockarc::archive::Archive::load(stream.try_clone().unwrap());
+    loop {
+        let _close: u16 = ar.read().unwrap();
+        let _text: sockarc::archive::MfcString = ar.read().unwrap();
+        let history: Vec<sockarc::archive::MfcString> = ar.read().unwrap();
+        if history.iter().any(|l| l.to_string_lossy() == line) {
+            return stream;
+        }
+    }
+}
+
+#[test]
+#[ignore = "load: 2,000 connections; cargo test --release --test chat -- --ignored"]
+fn descriptors_stay_flat_over_2000_connect_and_reset_cycles() {
+    let server = server(&[]);
+    drop(join(&server, "first"));
+    let before = descriptors(&server);
+    for c in 0..2000 {
+        let stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        if c % 2 == 0 {
+            (&stream).write_all(&ansi_message(0, "x: y")).unwrap();
+        }
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(stream);
+    }
+    // A client served after the churn shows the server has handled it all.
+    drop(join(&server, "last"));
+    let after = descriptors(&server);
+    assert!(after <= before + 1, "descriptors {before} -> {after}");
+}
+
+/// Out of descriptors (`RLIMIT_NOFILE` 64, 120 clients), the server neither
+/// spins nor floods its log, and serves again once descriptors free up.
+#[test]
+#[ignore = "load: 120 connections for a second; cargo test --release --test chat -- --ignored"]
+fn out_of_descriptors_the_server_waits_quietly_and_recovers() {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(SOCKARC);
+    command
+        .args(["chat-server", "--host", "127.0.0.1", "--port", "0"])
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe; it only lowers this child's limit.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let log = std::thread::spawn(move || stderr.lines().map_while(Result::ok).collect::<Vec<_>>());
+    let server = Server { child, port };
+    let mut held: Vec<TcpStream> = (0..120).map(|_| connect(&server)).collect();
+    // Wait until the server has hit the limit: its descriptors stop growing
+    // at about 64.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while descriptors(&server) < 60 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached the limit"
+        );
+        std::thread::yield_now();
+    }
+    let ticks_before = cpu_ticks(&server);
+    let window = std::time::Instant::now();
+    while window.elapsed() < Duration::from_secs(1) {
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+    let ticks = cpu_ticks(&server) - ticks_before;
+    // SAFETY: sysconf only reads a constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    assert!(
+        ticks * 10 < per_second,
+        "{ticks} ticks of CPU in one second (at {per_second} a second): over 10%"
+    );
+    // Descriptors free up: the waiting connections are served, and a new client
+    // can chat.
+    held.truncate(20);
+    drop(join(&server, "after"));
+    drop(held);
+    drop(server);
+    let log = log.join().unwrap();
+    let failures = log.iter().filter(|l| l.contains("accept failed")).count();
+    assert!(failures <= 2, "{failures} accept failures logged: {log:?}");
+}

@@ -31,6 +31,9 @@ struct Client {
     /// History lines this client has been sent (`m_nMsgCount`).
     sent: usize,
     peer: SocketAddr,
+    /// A send failed: nothing more is sent, but what the client sent before
+    /// is still read (its last words) until `on_close` drops it.
+    broken: bool,
 }
 
 struct Chat {
@@ -38,6 +41,9 @@ struct Chat {
     history: Vec<String>,
     clients: HashMap<AsyncSocket, Client>,
     shutting_down: bool,
+    /// Accepts failed in a row (out of descriptors, say): logged once, then
+    /// counted until one succeeds.
+    accept_failures: u64,
 }
 
 type Shared = Rc<RefCell<Chat>>;
@@ -55,7 +61,7 @@ impl Chat {
         let Some(client) = self.clients.get_mut(&socket) else {
             return;
         };
-        if client.sent == self.history.len() && close == 0 {
+        if client.broken || (client.sent == self.history.len() && close == 0) {
             return;
         }
         let message = CMsg {
@@ -85,7 +91,10 @@ impl Chat {
                 let _ = ev.shutdown(socket, Shutdown::Write);
             }
             Ok(_) => {}
-            Err(e) => self.drop_client(ev, socket, &format!("send failed: {e}")),
+            Err(e) => {
+                tracing::info!(peer = %client.peer, "send failed: {e}; reading what it sent");
+                client.broken = true;
+            }
         }
     }
 
@@ -150,6 +159,11 @@ impl Handler for Listener {
             Ok((socket, peer)) => {
                 tracing::info!(%peer, "joined");
                 let mut chat = self.0.borrow_mut();
+                if chat.accept_failures > 1 {
+                    let failures = chat.accept_failures;
+                    tracing::info!("accepting again after {failures} failed accepts");
+                }
+                chat.accept_failures = 0;
                 let archive = SocketArchive::new(chat.encoding.options());
                 chat.clients.insert(
                     socket,
@@ -157,11 +171,20 @@ impl Handler for Listener {
                         archive,
                         sent: 0,
                         peer,
+                        broken: false,
                     },
                 );
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) => tracing::warn!("accept failed: {e}"),
+            Err(e) => {
+                // The loop pauses on_accept after a failure for lack of
+                // descriptors; the log says it once, not once per retry.
+                let mut chat = self.0.borrow_mut();
+                if chat.accept_failures == 0 {
+                    tracing::warn!("accept failed: {e}; retrying quietly");
+                }
+                chat.accept_failures += 1;
+            }
         }
     }
 }
@@ -212,6 +235,7 @@ pub fn run(
         history: Vec::new(),
         clients: HashMap::new(),
         shutting_down: false,
+        accept_failures: 0,
     }));
     let listener = ev.create_with(
         Socket::builder().address(host).port(port),
