@@ -62,6 +62,21 @@ enum Command {
         /// ANSI code page of text sent and received without the Unicode marker.
         #[arg(long, default_value_t = 1252)]
         codepage: u16,
+        /// History kept for new clients, in lines.
+        #[arg(long, default_value_t = 10_000, value_name = "LINES")]
+        history_lines: usize,
+        /// History kept for new clients, in bytes of text.
+        #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+        history_bytes: usize,
+        /// Drop a client whose message stays partial this long (0 never).
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        partial_timeout: std::time::Duration,
+        /// Drop a client that sends nothing this long (0 never).
+        #[arg(long, default_value = "0", value_parser = parse_duration)]
+        idle_timeout: std::time::Duration,
+        /// Close connections beyond this many clients at once.
+        #[arg(long, default_value_t = 1024)]
+        max_clients: usize,
     },
     /// A CHATTER-compatible chat client: lines from standard input, history to
     /// standard output.
@@ -109,6 +124,28 @@ fn chat_encoding(unicode: bool, codepage: u16) -> Result<chat::Encoding, String>
     Ok(chat::Encoding { unicode, code_page })
 }
 
+/// A duration such as `30s`, `500ms`, `2m` or `0`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 30s, 500ms or 2m"))?;
+    let seconds = |s: u64| std::time::Duration::from_secs(s);
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(seconds(n)),
+        "m" => Ok(seconds(n.saturating_mul(60))),
+        "h" => Ok(seconds(n.saturating_mul(3600))),
+        "" if n == 0 => Ok(std::time::Duration::ZERO),
+        _ => Err(format!(
+            "{text:?} is not a duration such as 30s, 500ms or 2m"
+        )),
+    }
+}
+
 fn main() -> ExitCode {
     logging::init();
     let outcome = match Cli::parse().command {
@@ -118,9 +155,24 @@ fn main() -> ExitCode {
             host,
             unicode,
             codepage,
+            history_lines,
+            history_bytes,
+            partial_timeout,
+            idle_timeout,
+            max_clients,
         } => chat_encoding(unicode, codepage).and_then(|encoding| {
             let port = port.unwrap_or_else(|| chat::port_of(channel));
-            chat::server::run(host, port, encoding, |addr| {
+            let config = chat::server::Config {
+                encoding,
+                history: chat::history::Bounds {
+                    lines: history_lines,
+                    bytes: history_bytes,
+                },
+                partial_timeout: Some(partial_timeout).filter(|t| !t.is_zero()),
+                idle_timeout: Some(idle_timeout).filter(|t| !t.is_zero()),
+                max_clients,
+            };
+            chat::server::run(host, port, config, |addr| {
                 eprintln!("chat-server: listening on {addr}")
             })
             .map_err(|e| e.to_string())

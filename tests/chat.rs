@@ -575,3 +575,152 @@ fn out_of_descriptors_the_server_waits_quietly_and_recovers() {
     let failures = log.iter().filter(|l| l.contains("accept failed")).count();
     assert!(failures <= 2, "{failures} accept failures logged: {log:?}");
 }
+
+/// A client→server message from an ANSI build with a text of any length: the
+/// CString length is a byte, `FF` + a WORD, or `FF FF FF` + a DWORD
+/// (archive-format.md, CString).
+fn ansi_message_long(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0, 0];
+    let len = text.len();
+    if len < 0xFF {
+        bytes.push(len as u8);
+    } else if len < 0xFFFE {
+        bytes.push(0xFF);
+        bytes.extend_from_slice(&(len as u16).to_le_bytes());
+    } else {
+        bytes.extend_from_slice(&[0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&(len as u32).to_le_bytes());
+    }
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(&[0, 0]);
+    bytes
+}
+
+/// Joins as `name` and reads updates until the history holds every line of
+/// `wanted`; returns the connection and the lines read.
+fn join_and_wait_for(server: &Server, name: &str, wanted: &[String]) -> (TcpStream, Vec<String>) {
+    let mut stream = connect(server);
+    let line = format!("{name}: has just joined the discussion");
+    stream.write_all(&ansi_message(0, &line)).unwrap();
+    let mut ar = sockarc::archive::Archive::load(stream.try_clone().unwrap());
+    let mut lines = Vec::new();
+    while !wanted.iter().all(|w| lines.contains(w)) || !lines.contains(&line) {
+        let _close: u16 = ar.read().unwrap();
+        let _text: sockarc::archive::MfcString = ar.read().unwrap();
+        let history: Vec<sockarc::archive::MfcString> = ar.read().unwrap();
+        lines.extend(history.iter().map(|l| l.to_string_lossy().into_owned()));
+    }
+    (stream, lines)
+}
+
+/// Resident memory of the server, in KiB.
+fn rss_kib(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_new_client_gets_the_history_kept_within_its_bound() {
+    let server = server(&["--history-lines", "2"]);
+    let (mut bob, _) = join_and_wait_for(&server, "bob", &[]);
+    for text in ["bob: a", "bob: b", "bob: c"] {
+        bob.write_all(&ansi_message(0, text)).unwrap();
+    }
+    // Bob is sent his own lines: the server has them all.
+    let mut ar = sockarc::archive::Archive::load(bob);
+    loop {
+        let _close: u16 = ar.read().unwrap();
+        let _text: sockarc::archive::MfcString = ar.read().unwrap();
+        let history: Vec<sockarc::archive::MfcString> = ar.read().unwrap();
+        if history.iter().any(|l| l.to_string_lossy() == "bob: c") {
+            break;
+        }
+    }
+    let (_ann, lines) = join_and_wait_for(&server, "ann", &["bob: c".to_owned()]);
+    assert_eq!(lines, ["bob: c", "ann: has just joined the discussion"]);
+}
+
+/// Ten clients join a server holding 20 MB of history and never read: each
+/// holds at most one 64 KiB chunk of it in the server, not the whole history
+/// (before: about 20 MB each).
+#[test]
+fn ten_joiners_that_never_read_cost_the_server_little_memory() {
+    let server = server(&["--history-bytes", "33554432"]);
+    let mut feeder = connect(&server);
+    let big = "x".repeat(512 * 1024);
+    let lines: Vec<String> = (0..40).map(|n| format!("feed: {n} {big}")).collect();
+    for line in &lines {
+        feeder.write_all(&ansi_message_long(line)).unwrap();
+    }
+    drop(join_and_wait_for(&server, "probe", &lines[39..]));
+    let before = rss_kib(&server);
+    let joiners: Vec<TcpStream> = (0..10)
+        .map(|n| {
+            let mut stream = connect(&server);
+            let line = format!("idle{n}: has just joined the discussion");
+            stream.write_all(&ansi_message(0, &line)).unwrap();
+            stream
+        })
+        .collect();
+    let joined: Vec<String> = (0..10)
+        .map(|n| format!("idle{n}: has just joined the discussion"))
+        .collect();
+    drop(join_and_wait_for(&server, "last", &joined));
+    let grown = rss_kib(&server).saturating_sub(before);
+    eprintln!("server RSS {before} KiB, grew by {grown} KiB for 10 non-reading joiners");
+    assert!(
+        grown < 16 * 1024,
+        "RSS grew by {grown} KiB for 10 non-reading joiners"
+    );
+    drop(joiners);
+}
+
+#[test]
+fn partial_messages_and_silent_clients_are_dropped_after_their_timeouts() {
+    for (flag, bytes) in [
+        ("--partial-timeout", &[0u8, 0, 9, b'x'][..]),
+        ("--idle-timeout", &[][..]),
+    ] {
+        let server = server(&[flag, "200ms"]);
+        let mut client = connect(&server);
+        client.write_all(bytes).unwrap();
+        let started = std::time::Instant::now();
+        let mut rest = Vec::new();
+        let _ = client.read_to_end(&mut rest);
+        let waited = started.elapsed();
+        assert!(rest.is_empty(), "{flag}: nothing sent before the close");
+        assert!(
+            waited >= Duration::from_millis(150) && waited < Duration::from_secs(5),
+            "{flag}: closed after {waited:?}"
+        );
+    }
+}
+
+#[test]
+fn connections_beyond_the_cap_are_closed_and_the_others_served() {
+    let server = server(&["--max-clients", "2"]);
+    let (mut ann, _) = join_and_wait_for(&server, "ann", &[]);
+    let (_bob, _) = join_and_wait_for(&server, "bob", &[]);
+    let mut third = connect(&server);
+    let mut rest = Vec::new();
+    let _ = third.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "the third connection is closed unanswered");
+    ann.write_all(&ansi_message(0, "ann: still here")).unwrap();
+    let mut ar = sockarc::archive::Archive::load(ann);
+    loop {
+        let _close: u16 = ar.read().unwrap();
+        let _text: sockarc::archive::MfcString = ar.read().unwrap();
+        let history: Vec<sockarc::archive::MfcString> = ar.read().unwrap();
+        if history
+            .iter()
+            .any(|l| l.to_string_lossy() == "ann: still here")
+        {
+            break;
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! the history and sends each client the lines it has not received yet.
 
 pub mod client;
+pub mod history;
 pub mod server;
 
 use sockarc::archive::{MfcString, Serialize};

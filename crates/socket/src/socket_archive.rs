@@ -9,6 +9,10 @@ use crate::archive::{Archive, LoadArchive, Loading, Options, StoreArchive};
 use crate::async_socket::AsyncSocket;
 use crate::event_loop::EventLoop;
 
+/// Capacity an inbox or outbox keeps once it is empty again: a burst's larger
+/// buffer is given back, so an idle connection costs at most this much.
+const KEPT_CAPACITY: usize = 64 * 1024;
+
 /// Bytes received and not yet loaded. Reading it answers `WouldBlock` when it is
 /// empty, which tells [`LoadArchive::read_message`] to wait for more.
 #[derive(Debug, Default)]
@@ -36,6 +40,9 @@ impl Read for Inbox {
         let n = buf.len().min(self.bytes.len());
         for (slot, byte) in buf.iter_mut().zip(self.bytes.drain(..n)) {
             *slot = byte;
+        }
+        if self.bytes.is_empty() && self.bytes.capacity() > KEPT_CAPACITY {
+            self.bytes.shrink_to(KEPT_CAPACITY);
         }
         Ok(n)
     }
@@ -80,6 +87,11 @@ impl Write for Outbox {
 /// socket with [`send`](Self::send); what the socket cannot take yet goes when
 /// `on_send` calls `send` again. One archive pair lives as long as the
 /// connection, so object references may span messages, as between MFC peers.
+///
+/// Memory: the inbox holds what was received and not yet loaded, the outbox
+/// what was stored and not yet sent; neither is bounded here (a server bounds
+/// them by what it stores and by dropping peers that send too much). Each
+/// gives back all but 64 KiB of its capacity when it empties after a burst.
 pub struct SocketArchive {
     load: LoadArchive<Inbox>,
     store: StoreArchive<Outbox>,
@@ -167,6 +179,9 @@ impl SocketArchive {
             }
         }
         outbox.bytes.drain(..sent);
+        if outbox.bytes.is_empty() && outbox.bytes.capacity() > KEPT_CAPACITY {
+            outbox.bytes.shrink_to(KEPT_CAPACITY);
+        }
         Ok(outbox.bytes.is_empty())
     }
 
