@@ -104,10 +104,16 @@ mod tests {
         history
     }
 
+    /// (bounds in lines and bytes, lines added) -> (first kept, end, kept).
+    type Case = (
+        (usize, usize),
+        &'static [&'static str],
+        (u64, u64, &'static [&'static str]),
+    );
+
     #[test]
     fn bounds_drop_the_oldest_lines() {
-        // (bounds, lines added) -> (first kept, end, lines kept)
-        let cases: &[((usize, usize), &[&str], (u64, u64, &[&str]))] = &[
+        let cases: &[Case] = &[
             ((3, 100), &["a", "b"], (0, 2, &["a", "b"])),
             (
                 (3, 100),
