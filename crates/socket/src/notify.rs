@@ -143,10 +143,16 @@ impl fmt::Debug for Events {
 /// remains, it comes at once (one receive per notification is the intended use).
 /// The same holds for `on_accept` and [`EventLoop::accept`], and for
 /// `on_out_of_band_data`. `on_send` comes when the socket connects or is
-/// accepted, when [`EventLoop::async_select`] enables it on a writable socket, and
-/// after a send that would have blocked, once it can go on. `on_connect` and
-/// `on_close` come once. `on_close` comes only after every received byte was
-/// read. Nothing comes for a socket after it is closed, even if it was queued.
+/// accepted, when [`EventLoop::async_select`] enables it on a writable socket,
+/// after a send that would have blocked, once it can go on, and when the
+/// connection breaks while a send is blocked (even after `on_close`), so the
+/// next send reports the error. `on_connect` and `on_close` come once.
+/// `on_close` comes only after every received byte was read, even after a
+/// reset: what the peer sent before it comes first as `on_receive`, then
+/// `on_close` with `ConnectionReset`. An `accept` that fails for lack of
+/// descriptors or memory pauses `on_accept` for 100 ms rather than announcing
+/// the same connection again at once. Nothing comes for a socket after it is
+/// closed, even if it was queued.
 #[allow(unused_variables)]
 pub trait Handler: 'static {
     /// A connection waits on a listening socket (`OnAccept`).
