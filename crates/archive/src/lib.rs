@@ -44,6 +44,26 @@
 //! [`LoadArchive::read_message`] reads a whole message or nothing (MFC's
 //! `OnReceive` idiom without its hang on a split message).
 //!
+//! # Object graphs of any length
+//! Back-references let a few bytes per object build a chain as long as
+//! [`Limits::max_objects`] (an array holding the array before it, and so on).
+//! Such graphs are not refused: loading them is flat (nesting is bounded by
+//! [`Limits::max_depth`]), and dropping them is flat too, so a 100,000-link
+//! chain loads, is undone and is dropped on a 256 KiB stack. Dropping is the
+//! one place recursion could follow the chain, so the built-in collections
+//! that hold objects and the archive's load array drop their objects through
+//! [`drop_objects`], which queues what an object's drop lets go instead of
+//! recursing into it. We chose this over a limit because a limit low enough
+//! for small stacks would refuse honest linked lists, and because the archive
+//! cannot see when the program drops what it loaded.
+//!
+//! The load array lets its objects go newest first, so the archive undoes and
+//! drops even chains through classes of yours that do not use
+//! [`drop_objects`]. What it hands you is yours to drop: a class of yours that
+//! holds object pointers should give them to [`drop_objects`] in its `Drop`
+//! (its docs show how), or a chain of n such objects recurses n deep when
+//! the program drops it (about a hundred bytes of stack per link).
+//!
 //! # Not supported
 //! Cyclic object graphs (an object that refers back to an object still being
 //! loaded) load as [`Error::BadIndex`]: Rust's shared pointers cannot form the
@@ -64,7 +84,9 @@ mod values;
 
 pub use error::{Cause, Error, Result};
 pub use load::{LoadArchive, Loading, Source};
-pub use object::{ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA};
+pub use object::{
+    drop_objects, ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA,
+};
 pub use options::{
     Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BUFFER_SIZE, MIN_BUFFER_SIZE,
 };

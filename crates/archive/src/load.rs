@@ -200,6 +200,47 @@ enum Slot {
     Pending,
 }
 
+/// The load array. Its objects are let go newest first, through
+/// [`drop_objects`](crate::drop_objects): an object refers back only to older
+/// ones (or to newer ones it loaded itself, which its nesting bounds), so a
+/// chain built from back-references is freed one link at a time even through
+/// classes whose own `Drop` would recurse.
+struct Slots(Vec<Slot>);
+
+impl Slots {
+    /// Forgets the entries from `len` on, newest first.
+    fn truncate(&mut self, len: usize) {
+        let newest_first = (len..self.0.len()).rev();
+        let objects: Vec<ObjectRef> = newest_first
+            .filter_map(|i| match std::mem::replace(&mut self.0[i], Slot::Null) {
+                Slot::Object(object) => Some(object),
+                _ => None,
+            })
+            .collect();
+        self.0.truncate(len);
+        crate::drop_objects(objects);
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        self.truncate(0);
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = Vec<Slot>;
+    fn deref(&self) -> &Vec<Slot> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Slots {
+    fn deref_mut(&mut self) -> &mut Vec<Slot> {
+        &mut self.0
+    }
+}
+
 /// `CArchive` in load mode: reads go through a buffer that is refilled from the
 /// reader only when a value needs more bytes than it holds.
 ///
@@ -245,7 +286,7 @@ pub struct LoadArchive<R: Read + ?Sized> {
     /// Where a value too long to undo was cut by an error from the reader: the
     /// stream's position is lost from there on.
     cut: Option<u64>,
-    slots: Vec<Slot>,
+    slots: Slots,
     classes: ClassRegistry,
     object_schema: Option<u32>,
     depth: u32,
@@ -264,7 +305,7 @@ impl<R: Read> LoadArchive<R> {
             unit: None,
             wanted: 0,
             cut: None,
-            slots: vec![Slot::Null],
+            slots: Slots(vec![Slot::Null]),
             classes: ClassRegistry::default(),
             object_schema: None,
             depth: 0,
