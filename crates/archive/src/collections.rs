@@ -45,6 +45,7 @@ macro_rules! vec_body {
             fn load(ar: &mut Loading<'_>) -> Result<Self> {
                 Ok($name(Load::load(ar)?))
             }
+            const MIN_BYTES: usize = 2;
         }
     )*};
 }
@@ -117,6 +118,7 @@ impl Load for ByteArray {
             format!("the {count} bytes of a CByteArray (at byte {offset})")
         })?))
     }
+    const MIN_BYTES: usize = 2;
 }
 
 /// The collections that hold object pointers drop them through

@@ -48,8 +48,10 @@ pub struct Limits {
     /// until the message is whole; also the longest value an error from the
     /// reader can undo (see [`read`](crate::LoadArchive::read)). Default 1 MiB.
     ///
-    /// A message that arrives in many pieces is parsed again as pieces arrive,
-    /// so this also bounds the work a slow sender can cause. The limit is on the
+    /// A message that arrives in many pieces is parsed again as pieces arrive
+    /// (only once enough have arrived to possibly complete it: see
+    /// [`read_message`](crate::LoadArchive::read_message)), so this also
+    /// bounds the bytes each of those parses reads. The limit is on the
     /// bytes kept while waiting for the rest: a longer message that is already
     /// whole in the buffer is read, and a message nested in another counts
     /// towards the outer one.

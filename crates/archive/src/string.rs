@@ -452,6 +452,7 @@ impl Load for MfcString {
             code_page: ar.options().code_page,
         })
     }
+    const MIN_BYTES: usize = 1;
 }
 
 /// Rust text is stored in the archive's [`StringForm`]:
@@ -486,4 +487,5 @@ impl Load for String {
             }
         })
     }
+    const MIN_BYTES: usize = 1;
 }
