@@ -283,6 +283,9 @@ pub struct LoadArchive<R: Read + ?Sized> {
     /// Stream offset the last failed read needed bytes up to: a message retried
     /// before that much has arrived would fail at the same place.
     wanted: u64,
+    /// Stream offset up to which received bytes have been counted towards a
+    /// collection's reserved capacity: each byte pays for one reservation.
+    claimed: u64,
     /// Where a value too long to undo was cut by an error from the reader: the
     /// stream's position is lost from there on.
     cut: Option<u64>,
@@ -304,6 +307,7 @@ impl<R: Read> LoadArchive<R> {
             unit_start: 0,
             unit: None,
             wanted: 0,
+            claimed: 0,
             cut: None,
             slots: Slots(vec![Slot::Null]),
             classes: ClassRegistry::default(),
@@ -689,6 +693,18 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         self.wanted = self.wanted.saturating_add(bytes).min(cap.max(self.wanted));
     }
 
+    /// How many elements of at least `min_bytes` each (taken as 1 if 0) the
+    /// bytes received but not yet read can hold, counting each byte for one
+    /// collection only: nested collections share, they do not each claim the
+    /// whole buffer.
+    pub(crate) fn reservable(&mut self, min_bytes: usize) -> usize {
+        let received = self.base + self.end as u64;
+        let from = self.offset().max(self.claimed);
+        self.claimed = self.claimed.max(received);
+        let bytes = received.saturating_sub(from);
+        usize::try_from(bytes / min_bytes.max(1) as u64).unwrap_or(usize::MAX)
+    }
+
     /// The bytes received but not yet consumed.
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
@@ -764,6 +780,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 }
             }
             let n = (self.end - self.pos).min(len - out.len());
+            if out.capacity() - out.len() < n {
+                // Doubling as bytes arrive, but never past `len`.
+                out.reserve_exact((len - out.len()).min(out.capacity().max(n)));
+            }
             out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
             self.pos += n;
         }

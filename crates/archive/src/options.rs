@@ -28,8 +28,10 @@ pub enum StringForm {
 /// Bounds on what a loading archive accepts, so that a length prefix of 2⁶³ in a
 /// ten-byte input costs an error, not an allocation.
 ///
-/// Memory grows only with bytes actually received, and never past these limits.
-/// Raise them for trusted inputs that need more.
+/// What each limit bounds, and what input costs within them, is set out in
+/// the crate docs ("What hostile input can cost"): memory grows with bytes
+/// actually received, by at most a stated multiple per byte, and never past
+/// these limits. Raise them for trusted inputs that need more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest string, in characters of its stored width. Default 16 Mi.

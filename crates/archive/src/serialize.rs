@@ -176,12 +176,18 @@ impl<T: Load> Load for Vec<T> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let count = ar.read_element_count()?;
         ar.nested(|ar| {
-            // Memory grows with elements actually read; the count alone reserves
-            // at most 1 MiB.
-            let cautious = (1 << 20) / std::mem::size_of::<T>().max(1);
-            let mut items = Vec::with_capacity(count.min(cautious));
+            // Memory grows with elements actually read: the count alone
+            // reserves only what the bytes received (and not claimed by an
+            // enclosing collection) can fill; growth, once an element is in
+            // hand, doubles but never passes the count, so a whole collection
+            // holds exactly its elements.
+            let mut items = Vec::with_capacity(count.min(ar.reservable(T::MIN_BYTES)));
             for i in 0..count {
-                items.push(load_element(ar, count - i - 1)?);
+                let item = load_element(ar, count - i - 1)?;
+                if items.len() == items.capacity() {
+                    items.reserve_exact((count - i).min(items.capacity().max(4)));
+                }
+                items.push(item);
             }
             Ok(items)
         })
