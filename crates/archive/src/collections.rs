@@ -16,7 +16,7 @@
 //! writes.
 
 use crate::error::Result;
-use crate::object::{ClassRegistry, ObjectRef, SerialClass};
+use crate::object::{drop_objects, ClassRegistry, ObjectRef, SerialClass};
 use crate::string::MfcString;
 use crate::{Load, Loading, Store, Storing};
 
@@ -45,6 +45,7 @@ macro_rules! vec_body {
             fn load(ar: &mut Loading<'_>) -> Result<Self> {
                 Ok($name(Load::load(ar)?))
             }
+            const MIN_BYTES: usize = 2;
         }
     )*};
 }
@@ -117,6 +118,27 @@ impl Load for ByteArray {
             format!("the {count} bytes of a CByteArray (at byte {offset})")
         })?))
     }
+    const MIN_BYTES: usize = 2;
+}
+
+/// The collections that hold object pointers drop them through
+/// [`drop_objects`], so a chain of them any length long drops without
+/// recursing once per link.
+macro_rules! drops_objects {
+    ($($name:ident: |$item:ident| $object:expr),* $(,)?) => {$(
+        impl Drop for $name {
+            fn drop(&mut self) {
+                drop_objects(self.0.drain(..).filter_map(|$item| $object));
+            }
+        }
+    )*};
+}
+
+drops_objects! {
+    ObArray: |object| object,
+    ObList: |object| object,
+    MapStringToOb: |entry| entry.1,
+    MapWordToOb: |entry| entry.1,
 }
 
 pub(crate) fn register_builtins(registry: &mut ClassRegistry) {

@@ -5,8 +5,8 @@
 //! writes exactly those bytes: little-endian primitives, `CString`s in both widths,
 //! `WriteCount`s, runtime classes and object graphs with MFC's shared index space,
 //! and the collection classes. Input is untrusted: every length is checked against
-//! [`Limits`] before memory is spent on it, and nothing in the input can panic,
-//! loop forever or overflow the stack.
+//! [`Limits`] before memory is spent on it, and what any input can cost is
+//! bounded as [below](#what-hostile-input-can-cost).
 //!
 //! ```
 //! use mfc_archive::{Archive, MfcString};
@@ -44,6 +44,67 @@
 //! [`LoadArchive::read_message`] reads a whole message or nothing (MFC's
 //! `OnReceive` idiom without its hang on a split message).
 //!
+//! # What hostile input can cost
+//! With any bytes, arriving in any pieces, and the classes this crate
+//! registers (a class of yours bounds what its own body does):
+//!
+//! - **No panic, no endless loop.** Every loop reads bytes or is bounded by a
+//!   count under [`Limits::max_count`]; errors say what was expected where.
+//! - **Stack.** Loading recurses once per level of nesting, at most
+//!   [`Limits::max_depth`] (default 128) levels. Undoing and dropping what was
+//!   loaded does not recurse along object graphs (next section).
+//! - **Time.** One load reads each byte a bounded number of times.
+//!   [`LoadArchive::read_message`] parses a message again from its start on a
+//!   retry, but only once as many bytes have arrived as the last attempt
+//!   proved the message needs ([`Load::MIN_BYTES`] for each element still to
+//!   come): about log₂ n parses for n small elements dripped a byte at a time,
+//!   a few hundred at worst for a 64 KiB message, each reading at most
+//!   [`Limits::max_message_bytes`].
+//! - **Memory**, in terms of the bytes received:
+//!   - the read buffer: at most about twice the larger of
+//!     [`Options::max_buffer_size`] and [`Limits::max_message_bytes`]
+//!     (64 KiB and 1 MiB by default), whatever lengths the input claims;
+//!   - a string: its characters as received (a Rust `String` at most three
+//!     bytes per ANSI byte, or per two UTF-16 bytes, decoded), and while one
+//!     longer than the buffer arrives, at most twice the bytes received of it;
+//!     an empty string allocates nothing, and an [`MfcString`] is three words;
+//!   - a collection of T (`Vec`, `BTreeMap`, the [`collections`]): no
+//!     capacity for its count before elements arrive beyond what bytes
+//!     already received can fill (each byte counted for one collection, so
+//!     nested ones do not each claim the buffer); then capacity doubles as
+//!     elements arrive, never past the count. With L elements loaded it
+//!     holds at most 2 L slots, and 3 L × `size_of::<T>()` bytes for a moment
+//!     while it grows (the old block and the new one); once whole, exactly its
+//!     n elements. L is at most the bytes received ÷ `T::MIN_BYTES`, so the
+//!     multiple is `3 × size_of::<T>() ÷ T::MIN_BYTES` per byte at worst: 72
+//!     for strings (16 Mi empty strings, 16 MiB: 384 MiB once loaded, 768 MiB
+//!     for a moment), 24 for object pointers (16 bytes per 2-byte null tag),
+//!     3 for bytes; a `BTreeMap` also holds its tree while built. A map's
+//!     elements add their own heap as above;
+//!   - objects: each new object takes at least 2 bytes, and costs its
+//!     allocation plus one entry of a few words in the load array, at most
+//!     [`Limits::max_objects`] of them.
+//!
+//! # Object graphs of any length
+//! Back-references let a few bytes per object build a chain as long as
+//! [`Limits::max_objects`] (an array holding the array before it, and so on).
+//! Such graphs are not refused: loading them is flat (nesting is bounded by
+//! [`Limits::max_depth`]), and dropping them is flat too, so a 100,000-link
+//! chain loads, is undone and is dropped on a 256 KiB stack. Dropping is the
+//! one place recursion could follow the chain, so the built-in collections
+//! that hold objects and the archive's load array drop their objects through
+//! [`drop_objects`], which queues what an object's drop lets go instead of
+//! recursing into it. We chose this over a limit because a limit low enough
+//! for small stacks would refuse honest linked lists, and because the archive
+//! cannot see when the program drops what it loaded.
+//!
+//! The load array lets its objects go newest first, so the archive undoes and
+//! drops even chains through classes of yours that do not use
+//! [`drop_objects`]. What it hands you is yours to drop: a class of yours that
+//! holds object pointers should give them to [`drop_objects`] in its `Drop`
+//! (its docs show how), or a chain of n such objects recurses n deep when
+//! the program drops it (about a hundred bytes of stack per link).
+//!
 //! # Not supported
 //! Cyclic object graphs (an object that refers back to an object still being
 //! loaded) load as [`Error::BadIndex`]: Rust's shared pointers cannot form the
@@ -64,7 +125,9 @@ mod values;
 
 pub use error::{Cause, Error, Result};
 pub use load::{LoadArchive, Loading, Source};
-pub use object::{ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA};
+pub use object::{
+    drop_objects, ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA,
+};
 pub use options::{
     Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BUFFER_SIZE, MIN_BUFFER_SIZE,
 };

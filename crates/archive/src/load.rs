@@ -200,6 +200,47 @@ enum Slot {
     Pending,
 }
 
+/// The load array. Its objects are let go newest first, through
+/// [`drop_objects`](crate::drop_objects): an object refers back only to older
+/// ones (or to newer ones it loaded itself, which its nesting bounds), so a
+/// chain built from back-references is freed one link at a time even through
+/// classes whose own `Drop` would recurse.
+struct Slots(Vec<Slot>);
+
+impl Slots {
+    /// Forgets the entries from `len` on, newest first.
+    fn truncate(&mut self, len: usize) {
+        let newest_first = (len..self.0.len()).rev();
+        let objects: Vec<ObjectRef> = newest_first
+            .filter_map(|i| match std::mem::replace(&mut self.0[i], Slot::Null) {
+                Slot::Object(object) => Some(object),
+                _ => None,
+            })
+            .collect();
+        self.0.truncate(len);
+        crate::drop_objects(objects);
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        self.truncate(0);
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = Vec<Slot>;
+    fn deref(&self) -> &Vec<Slot> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Slots {
+    fn deref_mut(&mut self) -> &mut Vec<Slot> {
+        &mut self.0
+    }
+}
+
 /// `CArchive` in load mode: reads go through a buffer that is refilled from the
 /// reader only when a value needs more bytes than it holds.
 ///
@@ -242,10 +283,13 @@ pub struct LoadArchive<R: Read + ?Sized> {
     /// Stream offset the last failed read needed bytes up to: a message retried
     /// before that much has arrived would fail at the same place.
     wanted: u64,
+    /// Stream offset up to which received bytes have been counted towards a
+    /// collection's reserved capacity: each byte pays for one reservation.
+    claimed: u64,
     /// Where a value too long to undo was cut by an error from the reader: the
     /// stream's position is lost from there on.
     cut: Option<u64>,
-    slots: Vec<Slot>,
+    slots: Slots,
     classes: ClassRegistry,
     object_schema: Option<u32>,
     depth: u32,
@@ -263,8 +307,9 @@ impl<R: Read> LoadArchive<R> {
             unit_start: 0,
             unit: None,
             wanted: 0,
+            claimed: 0,
             cut: None,
-            slots: vec![Slot::Null],
+            slots: Slots(vec![Slot::Null]),
             classes: ClassRegistry::default(),
             object_schema: None,
             depth: 0,
@@ -410,12 +455,20 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// buffered. This is MFC's "read messages while the buffer is not empty" in
     /// `OnReceive`, without its hang on a message split across segments.
     ///
-    /// A retry parses the message again from its start, but only once the bytes
-    /// the last attempt stopped for have arrived; call it again with the same `f`
-    /// (a retry with another one may wait for bytes that `f` does not need). A
-    /// message may hold at most
+    /// A retry parses the message again from its start, but only once as many
+    /// bytes have arrived as the last attempt proved the message needs: the
+    /// value it stopped in (a string's or raw block's whole length), plus, for
+    /// every collection it stopped in, the elements still to come times their
+    /// [`Load::MIN_BYTES`] (a byte per string, two per object pointer, four
+    /// per `u32`). So a message of n small elements dripped a byte at a time is
+    /// parsed about log₂ n times (32,768 one-byte strings: 19 parses, not
+    /// 65,538); the slowest case is elements of about a hundred bytes (a
+    /// 64 KiB message of 100-byte strings: 256 parses), and elements whose
+    /// `MIN_BYTES` is 0 (a derived struct's) add nothing to the wait. Call it
+    /// again with the same `f` (a retry with another one may wait for bytes
+    /// that `f` does not need). A message may hold at most
     /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes), which
-    /// bounds both the memory it keeps and the work of its retries.
+    /// bounds the memory it keeps and the bytes each retry parses.
     ///
     /// ```
     /// use std::io::{self, Read};
@@ -627,6 +680,31 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         }
     }
 
+    /// Records that the message being read needs at least `bytes` more than
+    /// the read that just ran out (values still to come after it), so that
+    /// [`read_message`](Self::read_message) does not parse it again before
+    /// they have arrived. Capped at
+    /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes) from
+    /// the message's start: a longer message fails there all the same.
+    pub(crate) fn expect_more(&mut self, bytes: u64) {
+        let cap = self
+            .unit_start
+            .saturating_add(self.options.limits.max_message_bytes);
+        self.wanted = self.wanted.saturating_add(bytes).min(cap.max(self.wanted));
+    }
+
+    /// How many elements of at least `min_bytes` each (taken as 1 if 0) the
+    /// bytes received but not yet read can hold, counting each byte for one
+    /// collection only: nested collections share, they do not each claim the
+    /// whole buffer.
+    pub(crate) fn reservable(&mut self, min_bytes: usize) -> usize {
+        let received = self.base + self.end as u64;
+        let from = self.offset().max(self.claimed);
+        self.claimed = self.claimed.max(received);
+        let bytes = received.saturating_sub(from);
+        usize::try_from(bytes / min_bytes.max(1) as u64).unwrap_or(usize::MAX)
+    }
+
     /// The bytes received but not yet consumed.
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
@@ -702,6 +780,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 }
             }
             let n = (self.end - self.pos).min(len - out.len());
+            if out.capacity() - out.len() < n {
+                // Doubling as bytes arrive, but never past `len`.
+                out.reserve_exact((len - out.len()).min(out.capacity().max(n)));
+            }
             out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
             self.pos += n;
         }

@@ -28,8 +28,10 @@ pub enum StringForm {
 /// Bounds on what a loading archive accepts, so that a length prefix of 2⁶³ in a
 /// ten-byte input costs an error, not an allocation.
 ///
-/// Memory grows only with bytes actually received, and never past these limits.
-/// Raise them for trusted inputs that need more.
+/// What each limit bounds, and what input costs within them, is set out in
+/// the crate docs ("What hostile input can cost"): memory grows with bytes
+/// actually received, by at most a stated multiple per byte, and never past
+/// these limits. Raise them for trusted inputs that need more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest string, in characters of its stored width. Default 16 Mi.
@@ -48,8 +50,10 @@ pub struct Limits {
     /// until the message is whole; also the longest value an error from the
     /// reader can undo (see [`read`](crate::LoadArchive::read)). Default 1 MiB.
     ///
-    /// A message that arrives in many pieces is parsed again as pieces arrive,
-    /// so this also bounds the work a slow sender can cause. The limit is on the
+    /// A message that arrives in many pieces is parsed again as pieces arrive
+    /// (only once enough have arrived to possibly complete it: see
+    /// [`read_message`](crate::LoadArchive::read_message)), so this also
+    /// bounds the bytes each of those parses reads. The limit is on the
     /// bytes kept while waiting for the rest: a longer message that is already
     /// whole in the buffer is read, and a message nested in another counts
     /// towards the outer one.

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::object::{ObjectRef, SerialClass};
 use crate::{Loading, Storing};
 
@@ -53,6 +53,18 @@ pub trait Load: Sized {
     /// [`LoadArchive::read`](crate::LoadArchive::read) then undoes a load that an
     /// error from the reader cut short.
     const LOADS_IN_ONE_STEP: bool = false;
+
+    /// The fewest bytes any encoding of the value takes: a number its size, a
+    /// string 1 (an empty ANSI string is `00`), an object pointer 2 (the null
+    /// tag), a collection 2 (a zero count). `0`, the default, claims nothing.
+    ///
+    /// A collection whose elements ran out of bytes uses it to tell
+    /// [`read_message`](crate::LoadArchive::read_message) how many more bytes
+    /// the message needs at least (the elements still to come times this), so
+    /// the message is not parsed again before they have arrived. It must never
+    /// be more than the shortest encoding, or a whole message would wait for
+    /// bytes that never come.
+    const MIN_BYTES: usize = 0;
 }
 
 impl<T: Store + ?Sized> Store for &T {
@@ -75,6 +87,7 @@ macro_rules! number {
                 Ok(<$t>::from_le_bytes(ar.take($what)?))
             }
             const LOADS_IN_ONE_STEP: bool = true;
+            const MIN_BYTES: usize = std::mem::size_of::<$t>();
         }
     )*};
 }
@@ -98,6 +111,7 @@ impl Load for bool {
         Ok(ar.take::<1>("a bool (1 byte)")?[0] != 0)
     }
     const LOADS_IN_ONE_STEP: bool = true;
+    const MIN_BYTES: usize = 1;
 }
 
 impl<T: Store, const N: usize> Store for [T; N] {
@@ -109,14 +123,15 @@ impl<T: Store, const N: usize> Store for [T; N] {
 impl<T: Load, const N: usize> Load for [T; N] {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let mut items = Vec::with_capacity(N);
-        for _ in 0..N {
-            items.push(T::load(ar)?);
+        for i in 0..N {
+            items.push(load_element(ar, N - i - 1)?);
         }
         match items.try_into() {
             Ok(array) => Ok(array),
             Err(_) => unreachable!("exactly N items were pushed"),
         }
     }
+    const MIN_BYTES: usize = T::MIN_BYTES.saturating_mul(N);
 }
 
 macro_rules! tuple {
@@ -133,6 +148,7 @@ macro_rules! tuple {
             fn load(ar: &mut Loading<'_>) -> Result<Self> {
                 Ok(($($name::load(ar)?,)+))
             }
+            const MIN_BYTES: usize = 0usize $(.saturating_add($name::MIN_BYTES))+;
         }
     };
 }
@@ -160,16 +176,38 @@ impl<T: Load> Load for Vec<T> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let count = ar.read_element_count()?;
         ar.nested(|ar| {
-            // Memory grows with elements actually read; the count alone reserves
-            // at most 1 MiB.
-            let cautious = (1 << 20) / std::mem::size_of::<T>().max(1);
-            let mut items = Vec::with_capacity(count.min(cautious));
-            for _ in 0..count {
-                items.push(T::load(ar)?);
+            // Memory grows with elements actually read: the count alone
+            // reserves only what the bytes received (and not claimed by an
+            // enclosing collection) can fill; growth, once an element is in
+            // hand, doubles but never passes the count, so a whole collection
+            // holds exactly its elements.
+            let mut items = Vec::with_capacity(count.min(ar.reservable(T::MIN_BYTES)));
+            for i in 0..count {
+                let item = load_element(ar, count - i - 1)?;
+                if items.len() == items.capacity() {
+                    items.reserve_exact((count - i).min(items.capacity().max(4)));
+                }
+                items.push(item);
             }
             Ok(items)
         })
     }
+    const MIN_BYTES: usize = 2;
+}
+
+/// Loads one element of a collection with `left` more to come. When the reader
+/// runs out in the middle, the message needs at least `left` ×
+/// [`Load::MIN_BYTES`] more bytes than this element does: `read_message`
+/// waits for them before parsing again.
+#[inline(always)]
+pub(crate) fn load_element<T: Load>(ar: &mut Loading<'_>, left: usize) -> Result<T> {
+    let result = T::load(ar);
+    if T::MIN_BYTES > 0 && left > 0 {
+        if let Err(Error::Io { .. }) = &result {
+            ar.expect_more((left as u64).saturating_mul(T::MIN_BYTES as u64));
+        }
+    }
+    result
 }
 
 impl<K: Store, V: Store> Store for BTreeMap<K, V> {
@@ -186,6 +224,7 @@ impl<K: Load + Ord, V: Load> Load for BTreeMap<K, V> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         Ok(Vec::<(K, V)>::load(ar)?.into_iter().collect())
     }
+    const MIN_BYTES: usize = 2;
 }
 
 impl Store for Option<ObjectRef> {
@@ -198,6 +237,7 @@ impl Load for Option<ObjectRef> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         ar.read_object()
     }
+    const MIN_BYTES: usize = 2;
 }
 
 impl<T: SerialClass> Store for Option<Arc<T>> {
@@ -213,4 +253,5 @@ impl<T: SerialClass> Load for Option<Arc<T>> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         ar.read_object_as::<T>()
     }
+    const MIN_BYTES: usize = 2;
 }

@@ -61,10 +61,15 @@ pub fn code_page(number: u16) -> Option<&'static Encoding> {
     })
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// The stored characters. Boxed slices, and the code page only where it
+/// means something, keep an [`MfcString`] at 24 bytes (3 words): a collection
+/// of empty strings costs that much per string and nothing more.
+#[derive(Clone)]
 enum Text {
-    Ansi(Vec<u8>),
-    Unicode(Vec<u16>),
+    /// Code-page bytes, and the code page they are decoded with.
+    Ansi(Box<[u8]>, &'static Encoding),
+    /// UTF-16 code units.
+    Unicode(Box<[u16]>),
 }
 
 /// A `CString` as it travels: ANSI (`CStringA`, code-page bytes) or Unicode
@@ -74,6 +79,9 @@ enum Text {
 /// with [`ansi_in`](Self::ansi_in), or the archive's
 /// [`code_page`](crate::Options::code_page) when loaded. Equality compares the
 /// stored width and code units, not the code page.
+///
+/// Three words (24 bytes on 64-bit targets) plus the characters; an empty
+/// string allocates nothing.
 ///
 /// ```
 /// use mfc_archive::{Archive, MfcString};
@@ -88,15 +96,13 @@ enum Text {
 #[derive(Clone)]
 pub struct MfcString {
     text: Text,
-    code_page: &'static Encoding,
 }
 
 impl MfcString {
     /// An ANSI string of code-page bytes, decoded as Windows-1252.
     pub fn ansi(bytes: impl Into<Vec<u8>>) -> Self {
         MfcString {
-            text: Text::Ansi(bytes.into()),
-            code_page: WINDOWS_1252,
+            text: Text::Ansi(bytes.into().into_boxed_slice(), WINDOWS_1252),
         }
     }
 
@@ -111,8 +117,7 @@ impl MfcString {
     /// ```
     pub fn ansi_in(text: &str, code_page: &'static Encoding) -> Self {
         MfcString {
-            text: Text::Ansi(encode_ansi(text, code_page).into_owned()),
-            code_page,
+            text: Text::Ansi(encode_ansi(text, code_page).into(), code_page),
         }
     }
 
@@ -124,14 +129,16 @@ impl MfcString {
     /// A Unicode string of UTF-16 code units, unpaired surrogates allowed.
     pub fn from_utf16(units: Vec<u16>) -> Self {
         MfcString {
-            text: Text::Unicode(units),
-            code_page: WINDOWS_1252,
+            text: Text::Unicode(units.into_boxed_slice()),
         }
     }
 
-    /// The same string, decoded with another ANSI code page from now on.
+    /// The same string, decoded with another ANSI code page from now on. A
+    /// Unicode string has no code page and stays as it is.
     pub fn with_code_page(mut self, code_page: &'static Encoding) -> Self {
-        self.code_page = code_page;
+        if let Text::Ansi(_, page) = &mut self.text {
+            *page = code_page;
+        }
         self
     }
 
@@ -144,7 +151,7 @@ impl MfcString {
     /// (what `GetLength` returns and what the length prefix holds).
     pub fn len(&self) -> usize {
         match &self.text {
-            Text::Ansi(bytes) => bytes.len(),
+            Text::Ansi(bytes, _) => bytes.len(),
             Text::Unicode(units) => units.len(),
         }
     }
@@ -157,7 +164,7 @@ impl MfcString {
     /// The code-page bytes of an ANSI string.
     pub fn as_ansi(&self) -> Option<&[u8]> {
         match &self.text {
-            Text::Ansi(bytes) => Some(bytes),
+            Text::Ansi(bytes, _) => Some(bytes),
             Text::Unicode(_) => None,
         }
     }
@@ -165,21 +172,25 @@ impl MfcString {
     /// The UTF-16 code units of a Unicode string.
     pub fn as_utf16(&self) -> Option<&[u16]> {
         match &self.text {
-            Text::Ansi(_) => None,
+            Text::Ansi(..) => None,
             Text::Unicode(units) => Some(units),
         }
     }
 
-    /// The code page ANSI text is decoded with.
+    /// The code page ANSI text is decoded with; for a Unicode string,
+    /// UTF-16LE.
     pub fn code_page(&self) -> &'static Encoding {
-        self.code_page
+        match &self.text {
+            Text::Ansi(_, code_page) => code_page,
+            Text::Unicode(_) => encoding_rs::UTF_16LE,
+        }
     }
 
     /// The text: ANSI decoded with the string's code page, Unicode from UTF-16;
     /// what cannot be decoded becomes U+FFFD.
     pub fn to_string_lossy(&self) -> Cow<'_, str> {
         match &self.text {
-            Text::Ansi(bytes) => self.code_page.decode_without_bom_handling(bytes).0,
+            Text::Ansi(bytes, code_page) => code_page.decode_without_bom_handling(bytes).0,
             Text::Unicode(units) => Cow::Owned(String::from_utf16_lossy(units)),
         }
     }
@@ -187,7 +198,11 @@ impl MfcString {
 
 impl PartialEq for MfcString {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        match (&self.text, &other.text) {
+            (Text::Ansi(a, _), Text::Ansi(b, _)) => a == b,
+            (Text::Unicode(a), Text::Unicode(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -195,7 +210,10 @@ impl Eq for MfcString {}
 
 impl Hash for MfcString {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.text.hash(state);
+        match &self.text {
+            Text::Ansi(bytes, _) => (0u8, bytes).hash(state),
+            Text::Unicode(units) => (1u8, units).hash(state),
+        }
     }
 }
 
@@ -361,6 +379,7 @@ impl Loading<'_> {
 
     /// Reads a whole `CString` of either width.
     fn read_text(&mut self) -> Result<Text> {
+        let code_page = self.options().code_page;
         self.read_string_with(|bytes, unicode| {
             if unicode {
                 Text::Unicode(
@@ -370,7 +389,7 @@ impl Loading<'_> {
                         .collect(),
                 )
             } else {
-                Text::Ansi(bytes.to_vec())
+                Text::Ansi(bytes.into(), code_page)
             }
         })
     }
@@ -439,7 +458,7 @@ impl Loading<'_> {
 impl Store for MfcString {
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
         match &self.text {
-            Text::Ansi(bytes) => ar.write_ansi(bytes),
+            Text::Ansi(bytes, _) => ar.write_ansi(bytes),
             Text::Unicode(units) => ar.write_utf16(units.len(), units.iter().copied()),
         }
     }
@@ -449,9 +468,9 @@ impl Load for MfcString {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         Ok(MfcString {
             text: ar.read_text()?,
-            code_page: ar.options().code_page,
         })
     }
+    const MIN_BYTES: usize = 1;
 }
 
 /// Rust text is stored in the archive's [`StringForm`]:
@@ -486,4 +505,5 @@ impl Load for String {
             }
         })
     }
+    const MIN_BYTES: usize = 1;
 }

@@ -30,6 +30,7 @@ impl Load for Bool {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         Ok(Bool(i32::from_le_bytes(ar.take("a BOOL (4 bytes)")?) != 0))
     }
+    const MIN_BYTES: usize = 4;
 }
 
 macro_rules! long_struct {
@@ -54,6 +55,7 @@ macro_rules! long_struct {
             fn load(ar: &mut Loading<'_>) -> Result<Self> {
                 Ok($name { $($field: i32::from_le_bytes(ar.take($what)?),)+ })
             }
+            const MIN_BYTES: usize = 0 $(+ { let _ = stringify!($field); 4 })+;
         }
     };
 }
@@ -144,6 +146,7 @@ impl Load for Time {
             Ok(Time(i64::from(first as i32)))
         }
     }
+    const MIN_BYTES: usize = 4;
 }
 
 /// `CTimeSpan`: a signed number of seconds, stored in one `DWORD`; loading
@@ -176,6 +179,7 @@ impl Load for TimeSpan {
             ar.take("a CTimeSpan (DWORD)")?,
         ))))
     }
+    const MIN_BYTES: usize = 4;
 }
 
 /// `COleDateTime`: a status (`0` valid, `1` invalid, `2` null) and an OLE `DATE`
@@ -213,6 +217,7 @@ macro_rules! status_and_double {
                     $field: f64::from_le_bytes(ar.take(concat!($what, " value (double)"))?),
                 })
             }
+            const MIN_BYTES: usize = 12;
         }
     };
 }
@@ -248,4 +253,5 @@ impl Load for OleCurrency {
             value: (i64::from(high) << 32) | i64::from(low),
         })
     }
+    const MIN_BYTES: usize = 12;
 }

@@ -226,3 +226,143 @@ fn a_time_out_before_any_byte_is_undone_even_with_no_room_to_keep_bytes() {
     assert!(is_kind(ar.read::<MfcString>(), io::ErrorKind::WouldBlock));
     assert_eq!(ar.read::<MfcString>().unwrap().as_ansi(), Some(&b"abc"[..]));
 }
+
+/// CPU time this thread has used: the scheduler's nanosecond count on Linux
+/// (`/proc/thread-self/schedstat`), else wall-clock time as an upper bound.
+fn thread_cpu_time() -> std::time::Duration {
+    #[cfg(target_os = "linux")]
+    if let Ok(stat) = std::fs::read_to_string("/proc/thread-self/schedstat") {
+        if let Some(Ok(ns)) = stat.split_whitespace().next().map(str::parse::<u64>) {
+            return std::time::Duration::from_nanos(ns);
+        }
+    }
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
+/// Feeds `bytes` to `read_message` one byte per call, reading a
+/// `Vec<MfcString>`; returns the strings, the parse attempts and the CPU time.
+fn drip_strings(bytes: &[u8], max_parses: u32) -> (Vec<MfcString>, u32, std::time::Duration) {
+    let mut ar = Archive::load(Pieces::chunks(io::ErrorKind::WouldBlock, bytes, 1));
+    let (parses, calls) = (Cell::new(0u32), Cell::new(0usize));
+    let read = |ar: &mut mfc_archive::Loading<'_>| {
+        parses.set(parses.get() + 1);
+        let arrived = calls.get();
+        assert!(
+            parses.get() <= max_parses,
+            "parse {} with {arrived} of {} bytes arrived",
+            parses.get(),
+            bytes.len()
+        );
+        ar.read::<Vec<MfcString>>()
+    };
+    let cpu = thread_cpu_time();
+    let strings = loop {
+        calls.set(calls.get() + 1);
+        assert!(calls.get() <= bytes.len(), "the message never completed");
+        if let Some(strings) = ar.read_message(read).unwrap() {
+            break strings;
+        }
+    };
+    let cpu = thread_cpu_time() - cpu;
+    assert_eq!(calls.get(), bytes.len(), "one call per byte");
+    assert!(ar.is_buffer_empty());
+    (strings, parses.get(), cpu)
+}
+
+#[test]
+fn a_64_kib_message_dripped_one_byte_at_a_time_is_parsed_a_few_times() {
+    // A CStringArray body (spec 5): the count 32768 (`00 80`, spec 3), then
+    // 32768 ANSI strings "a" (`01 61`, spec 2.3): 65,538 bytes.
+    let mut bytes = hex("00 80");
+    for _ in 0..32768 {
+        bytes.extend_from_slice(&hex("01 61"));
+    }
+    assert_eq!(bytes.len(), 65_538);
+    // Each parse that runs out of bytes knows the rest of the array needs at
+    // least a byte per string, so it waits for that many: the strings left
+    // halve at each parse (it was one parse per byte).
+    let (strings, parses, cpu) = drip_strings(&bytes, 20);
+    assert_eq!(strings.len(), 32768);
+    assert!(strings.iter().all(|s| s.as_ansi() == Some(&b"a"[..])));
+    assert!(cpu.as_secs_f64() < 1.0, "{cpu:?} of CPU");
+    eprintln!("{parses} parses, {cpu:?} of CPU");
+}
+
+#[test]
+fn a_64_kib_message_of_longer_strings_dripped_is_parsed_a_few_hundred_times() {
+    // 648 ANSI strings of 100 'x' (`64` then the bytes): 65,450 bytes. A
+    // string's length prefix says how long it is, but the strings after it
+    // are only known to need a byte each, so parses advance more slowly here:
+    // the worst case of the rule (strings of about a hundred bytes).
+    let mut bytes = hex("88 02");
+    for _ in 0..648 {
+        bytes.push(0x64);
+        bytes.extend_from_slice(&[b'x'; 100]);
+    }
+    assert_eq!(bytes.len(), 65_450);
+    let (strings, parses, cpu) = drip_strings(&bytes, 300);
+    assert_eq!(strings.len(), 648);
+    assert!(strings
+        .iter()
+        .all(|s| s.as_ansi() == Some(&[b'x'; 100][..])));
+    assert!(cpu.as_secs_f64() < 1.0, "{cpu:?} of CPU");
+    eprintln!("{parses} parses, {cpu:?} of CPU");
+}
+
+/// Feeds `bytes` to `read_message` one byte per call and returns what `f`
+/// read and after how many calls.
+fn drip<T>(
+    bytes: &[u8],
+    options: Options,
+    f: impl Fn(&mut mfc_archive::Loading<'_>) -> mfc_archive::Result<T> + Copy,
+) -> (mfc_archive::Result<T>, usize) {
+    let mut ar = Archive::load_with(Pieces::chunks(io::ErrorKind::WouldBlock, bytes, 1), options);
+    for calls in 1..=bytes.len() + 1 {
+        match ar.read_message(f) {
+            Ok(None) => {}
+            Ok(Some(value)) => return (Ok(value), calls),
+            Err(e) => return (Err(e), calls),
+        }
+    }
+    panic!("no outcome after every byte arrived");
+}
+
+#[test]
+fn a_minimal_message_dripped_is_read_as_its_last_byte_arrives() {
+    // Three empty strings (`03 00`, then `00` each): every byte is the least
+    // its value can take, so the message completes exactly at its last byte.
+    let bytes = hex("03 00 00 00 00");
+    let (strings, calls) = drip(&bytes, Options::default(), |ar| ar.read::<Vec<MfcString>>());
+    assert_eq!(strings.unwrap().len(), 3);
+    assert_eq!(calls, bytes.len());
+    // Nested collections: [[0x1234], []] is `02 00`, `01 00 34 12`, `00 00`.
+    let bytes = hex("02 00 01 00 34 12 00 00");
+    let (lists, calls) = drip(&bytes, Options::default(), |ar| ar.read::<Vec<Vec<u16>>>());
+    assert_eq!(lists.unwrap(), vec![vec![0x1234], vec![]]);
+    assert_eq!(calls, bytes.len());
+}
+
+#[test]
+fn a_count_past_the_message_limit_still_fails_at_the_limit() {
+    // 2000 bytes as a `CArray<BYTE>` (`D0 07`, then the bytes) under a
+    // 512-byte message limit: the wait is capped at the limit, then the
+    // parse meets it.
+    let mut bytes = hex("D0 07");
+    bytes.extend_from_slice(&[7; 2000]);
+    let options = Options {
+        limits: Limits {
+            max_message_bytes: 512,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let (outcome, calls) = drip(&bytes, options, |ar| ar.read::<Vec<u8>>());
+    match outcome {
+        Err(Error::LimitExceeded { what, limit, .. }) => {
+            assert_eq!((what, limit), ("the bytes of one message", 512));
+        }
+        other => panic!("expected the message limit, got {other:?}"),
+    }
+    assert!(calls <= 514, "failed after {calls} bytes");
+}
