@@ -724,3 +724,88 @@ fn connections_beyond_the_cap_are_closed_and_the_others_served() {
         }
     }
 }
+
+/// Eight attackers each drip one byte every 5 ms into a 900 KB partial message
+/// of many small values that never completes; an honest client's round trips (its line sent, then seen in
+/// the update) stay quick. Before `read_message` waited for the bytes a
+/// message provably needs, every byte re-parsed the partial message: a median
+/// of 427 ms.
+#[test]
+#[ignore = "load: 2 s of slow-drip attack; cargo test --release --test chat -- --ignored"]
+fn slow_drip_attackers_leave_honest_round_trips_quick() {
+    let server = server(&[]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attackers: Vec<_> = (0..8)
+        .map(|_| {
+            let mut stream = connect(&server);
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                // close 0, an empty text, then a history list that claims
+                // 1,000,000 strings (count FF FF + DWORD) and holds 450,000
+                // one-character ones: 900 KB of a message that never ends.
+                let mut header = vec![0, 0, 0, 0xFF, 0xFF];
+                header.extend_from_slice(&1_000_000u32.to_le_bytes());
+                for _ in 0..450_000 {
+                    header.extend_from_slice(&[1, b'x']);
+                }
+                stream.write_all(&header).unwrap();
+                let mut dripped = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && dripped < 2000 {
+                    // The attack's pace, not a synchronisation.
+                    std::thread::sleep(Duration::from_millis(5));
+                    if stream.write_all(b"x").is_err() {
+                        break;
+                    }
+                    dripped += 1;
+                }
+                stream
+            })
+        })
+        .collect();
+    let (honest, _) = join_and_wait_for(&server, "honest", &[]);
+    let mut writer = honest.try_clone().unwrap();
+    let mut ar = sockarc::archive::Archive::load(honest);
+    let mut round_trips = Vec::new();
+    let (ticks_before, window) = (cpu_ticks(&server), std::time::Instant::now());
+    for n in 0..40 {
+        let line = format!("honest: line {n}");
+        let started = std::time::Instant::now();
+        writer.write_all(&ansi_message(0, &line)).unwrap();
+        loop {
+            let _close: u16 = ar.read().unwrap();
+            let _text: sockarc::archive::MfcString = ar.read().unwrap();
+            let history: Vec<sockarc::archive::MfcString> = ar.read().unwrap();
+            if history.iter().any(|l| l.to_string_lossy() == line) {
+                break;
+            }
+        }
+        round_trips.push(started.elapsed());
+        // One line every 50 ms, as a person types, over the attack's 2 s.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ticks = cpu_ticks(&server) - ticks_before;
+    let elapsed = window.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for attacker in attackers {
+        drop(attacker.join().unwrap());
+    }
+    round_trips.sort();
+    let median = round_trips[round_trips.len() / 2];
+    // SAFETY: sysconf only reads a constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let share = ticks as f64 / per_second / elapsed.as_secs_f64();
+    eprintln!(
+        "under attack: honest round trips median {median:?}, max {:?}; server CPU {:.1}% of a core",
+        round_trips.last(),
+        share * 100.0
+    );
+    assert!(
+        median < Duration::from_millis(50),
+        "median round trip {median:?}"
+    );
+    assert!(
+        share < 0.10,
+        "the server used {:.1}% of a core",
+        share * 100.0
+    );
+}

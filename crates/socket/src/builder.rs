@@ -8,6 +8,7 @@ use socket2::{Domain, Protocol, SockAddr, Type};
 
 use crate::datagram::DatagramSocket;
 use crate::stream::Socket;
+use crate::sys;
 
 /// The address family of a new socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -142,7 +143,7 @@ impl SocketBuilder {
             Err(e)
                 if self.address.is_none()
                     && self.family == Family::DualStack
-                    && e.raw_os_error() == Some(libc::EAFNOSUPPORT) =>
+                    && sys::is_family_unsupported(&e) =>
             {
                 bind(Ipv4Addr::UNSPECIFIED.into(), false)
             }

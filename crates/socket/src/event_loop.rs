@@ -17,12 +17,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use mio::{Interest, Poll, Token, Waker};
+use mio::{Poll, Token, Waker};
 
 use crate::async_socket::AsyncSocket;
 use crate::notify::{Handler, Note};
 use crate::probe::SocketProbe;
 use crate::rules::{Post, Ready, Rules};
+use crate::sys;
 
 /// The token of the loop's own waker.
 const WAKER: Token = Token(usize::MAX);
@@ -370,7 +371,7 @@ impl EventLoop {
                 self.slots.len() - 1
             }
         };
-        let interest = Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
+        let interest = sys::INTEREST;
         let fd = socket.as_raw_fd();
         if let Err(e) =
             self.poll

@@ -251,7 +251,7 @@ impl Socket {
     /// As [`send`](Self::send).
     pub fn send_out_of_band(&self, buf: &[u8]) -> io::Result<usize> {
         self.base.blocking(Op::Write, Interest::Write, |s| {
-            s.send_with_flags(buf, libc::MSG_OOB | sys::SEND_FLAGS)
+            s.send_with_flags(buf, sys::MSG_OOB | sys::SEND_FLAGS)
         })
     }
 

@@ -260,3 +260,23 @@ pub(crate) fn is_resource_exhaustion(err: &io::Error) -> bool {
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
 }
+
+/// What the event loop registers every socket for. Urgent data raises an edge
+/// of its own (`EPOLLPRI`) only on Linux and Android, where mio has
+/// `Interest::PRIORITY`; elsewhere `on_out_of_band_data` comes only from the
+/// level checks that follow a receive or `async_select`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE
+    .add(mio::Interest::WRITABLE)
+    .add(mio::Interest::PRIORITY);
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE.add(mio::Interest::WRITABLE);
+
+/// `MSG_OOB`, for sending urgent data.
+pub(crate) const MSG_OOB: libc::c_int = libc::MSG_OOB;
+
+/// `true` for the error of creating a socket of an address family the system
+/// does not have (`EAFNOSUPPORT`: no IPv6, say).
+pub(crate) fn is_family_unsupported(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::EAFNOSUPPORT)
+}
