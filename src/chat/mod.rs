@@ -18,7 +18,6 @@ pub fn port_of(channel: u16) -> u16 {
 
 /// `CMsg`: `(WORD)m_bClose`, `m_strText`, `m_msgList.Serialize(ar)`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[mfc(crate = "sockarc::archive")]
 pub struct CMsg {
     /// 1 when the sender is leaving (a client) or shutting down (the server).
     pub close: u16,

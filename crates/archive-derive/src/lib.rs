@@ -68,12 +68,33 @@ fn parse_attrs(input: &DeriveInput) -> syn::Result<ClassAttr> {
     Ok(out)
 }
 
+/// The path of `mfc-archive` as the crate using the derive sees it: the
+/// package itself, renamed or not, or `sockarc::archive` when only the
+/// `sockarc` crate is a dependency (read from the user's `Cargo.toml`).
+fn archive_crate() -> syn::Path {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    let ident = |name: &str| syn::Ident::new(name, proc_macro2::Span::call_site());
+    match crate_name("mfc-archive") {
+        // In mfc-archive's own tests and doctests, which link it by name.
+        Ok(FoundCrate::Itself) => syn::parse_quote!(::mfc_archive),
+        Ok(FoundCrate::Name(name)) => {
+            let name = ident(&name);
+            syn::parse_quote!(::#name)
+        }
+        Err(_) => match crate_name("sockarc") {
+            Ok(FoundCrate::Name(name)) => {
+                let name = ident(&name);
+                syn::parse_quote!(::#name::archive)
+            }
+            Ok(FoundCrate::Itself) => syn::parse_quote!(::sockarc::archive),
+            Err(_) => syn::parse_quote!(::mfc_archive),
+        },
+    }
+}
+
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let attrs = parse_attrs(input)?;
-    let krate = attrs
-        .krate
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(::mfc_archive));
+    let krate = attrs.krate.clone().unwrap_or_else(archive_crate);
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new_spanned(
             &input.ident,

@@ -142,8 +142,10 @@ pub use values::{
 /// loads its fields in declaration order.
 ///
 /// `#[mfc(class = "CName", schema = N)]` also derives [`SerialClass`] (add
-/// `versionable` for `VERSIONABLE_SCHEMA`). `#[mfc(crate = "path")]` names this
-/// crate when it is reached through another (`sockarc::archive`).
+/// `versionable` for `VERSIONABLE_SCHEMA`). The generated code names this crate
+/// as the using crate's `Cargo.toml` does: `mfc-archive` under any name, or
+/// `sockarc`'s re-export `sockarc::archive` when only `sockarc` is a
+/// dependency. `#[mfc(crate = "path")]` names it for any other re-export.
 ///
 /// ```
 /// use mfc_archive::{Archive, MfcString, Serialize};
