@@ -69,8 +69,9 @@ fn parse_attrs(input: &DeriveInput) -> syn::Result<ClassAttr> {
 }
 
 /// The path of `mfc-archive` as the crate using the derive sees it: the
-/// package itself, renamed or not, or `sockarc::archive` when only the
-/// `sockarc` crate is a dependency (read from the user's `Cargo.toml`).
+/// package itself, renamed or not, or `sockarc::archive` when only the socket
+/// library (`sockarc-socket`) is a dependency (read from the user's
+/// `Cargo.toml`).
 fn archive_crate() -> syn::Path {
     use proc_macro_crate::{crate_name, FoundCrate};
     let ident = |name: &str| syn::Ident::new(name, proc_macro2::Span::call_site());
@@ -81,12 +82,14 @@ fn archive_crate() -> syn::Path {
             let name = ident(&name);
             syn::parse_quote!(::#name)
         }
-        Err(_) => match crate_name("sockarc") {
-            Ok(FoundCrate::Name(name)) => {
+        // The socket library: package `sockarc-socket`, whose library is
+        // named `sockarc` unless the user renamed the dependency.
+        Err(_) => match crate_name("sockarc-socket") {
+            Ok(FoundCrate::Name(name)) if name != "sockarc_socket" => {
                 let name = ident(&name);
                 syn::parse_quote!(::#name::archive)
             }
-            Ok(FoundCrate::Itself) => syn::parse_quote!(::sockarc::archive),
+            Ok(_) => syn::parse_quote!(::sockarc::archive),
             Err(_) => syn::parse_quote!(::mfc_archive),
         },
     }

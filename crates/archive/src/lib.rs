@@ -167,7 +167,7 @@ pub use encoding_rs;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]
 pub struct ReadmeDoctests;
 
 /// The two kinds of `CArchive`: one type for each mode, so a load archive cannot

@@ -3,8 +3,8 @@
 //! runtimes), driven by the same load generator in the same run.
 //!
 //! ```sh
-//! cargo build --release -p sockarc --example echo
-//! cargo bench -p sockarc --bench echo
+//! cargo build --release -p sockarc-socket --example echo
+//! cargo bench -p sockarc-socket --bench echo
 //! ```
 //!
 //! The generator is an `EventLoop` client: every connection sends a 64-byte
@@ -149,7 +149,7 @@ fn main() {
         .spawn()
     else {
         eprintln!(
-            "{} is missing: run `cargo build --release -p sockarc --example echo` first",
+            "{} is missing: run `cargo build --release -p sockarc-socket --example echo` first",
             echo.display()
         );
         std::process::exit(2);

@@ -1,7 +1,7 @@
 //! Loopback throughput and latency of archives over a `SocketFile`, against the
 //! same bytes sent raw, in the same run; prints the ratios at the end.
 //!
-//! `cargo bench -p sockarc`
+//! `cargo bench -p sockarc-socket`
 //!
 //! - `stream/archive`: 4 Mi `u32`s written one by one through `Archive::store`
 //!   and read one by one through `Archive::load` on the other side.

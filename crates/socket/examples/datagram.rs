@@ -1,7 +1,7 @@
 //! Datagram sockets: a request and an answer on loopback, and what happens to a
 //! datagram longer than the buffer.
 //!
-//! `cargo run -p sockarc --example datagram`
+//! `cargo run -p sockarc-socket --example datagram`
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! An echo server on `AsyncSocket`: every byte a client sends comes back.
 //!
-//! `cargo run --release -p sockarc --example echo -- --port 7007 [--host 127.0.0.1]`
+//! `cargo run --release -p sockarc-socket --example echo -- --port 7007 [--host 127.0.0.1]`
 //!
 //! One thread, one event loop, any number of clients. A client whose echo cannot
 //! be sent yet stops being read (its `READ` notifications are switched off) until

@@ -1,6 +1,6 @@
 //! MFC's HTTPSVR idea on `AsyncSocket`: an HTTP/1.0 static file server.
 //!
-//! `cargo run --release -p sockarc --example httpsvr -- --port 8080 --root DIR [--host 127.0.0.1]`
+//! `cargo run --release -p sockarc-socket --example httpsvr -- --port 8080 --root DIR [--host 127.0.0.1]`
 //!
 //! Serves files and directory listings under the root, answers 400 for a request
 //! it cannot parse or a path that leaves the root, 404 for what does not exist,

@@ -1,7 +1,7 @@
 //! MFC's "Windows Sockets: Sequence of Operations" in one program: the server on
 //! a thread, the client on the main thread, values through archives both ways.
 //!
-//! `cargo run -p sockarc --example sequence`
+//! `cargo run -p sockarc-socket --example sequence`
 
 use std::error::Error;
 

@@ -57,7 +57,7 @@ fn nine_megabytes_come_back_whole_to_a_slow_reader_that_half_closed() {
 /// 600 connections of 4 MB each, 100 at a time, each client half-closing after
 /// its last byte: every echo comes back byte-identical, none is reset.
 #[test]
-#[ignore = "load: 2.4 GB each way; cargo test --release -p sockarc --test echo -- --ignored"]
+#[ignore = "load: 2.4 GB each way; cargo test --release -p sockarc-socket --test echo -- --ignored"]
 fn six_hundred_bulk_connections_of_4_megabytes_echo_whole() {
     let args = ["--host", "127.0.0.1", "--port", "0"].map(std::ffi::OsStr::new);
     let (child, port) = common::spawn_example("echo", &args);

@@ -107,7 +107,7 @@ fn urllib_gets_2000_requests_over_50_threads_without_an_error() {
 }
 
 /// The same load twenty times over: the figure issue 9 asks for. Run with
-/// `cargo test --release -p sockarc --test httpsvr -- --ignored`.
+/// `cargo test --release -p sockarc-socket --test httpsvr -- --ignored`.
 #[test]
 #[ignore = "load: 20 runs of 2,000 requests"]
 fn urllib_twenty_runs_of_2000_requests_without_an_error() {

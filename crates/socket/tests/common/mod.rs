@@ -57,7 +57,7 @@ pub fn spawn_example(name: &str, args: &[&std::ffi::OsStr]) -> (std::process::Ch
         .args(args)
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("example {name}: {e}; `cargo test` builds it (or `cargo build -p sockarc --example {name}`)"));
+        .unwrap_or_else(|e| panic!("example {name}: {e}; `cargo test` builds it (or `cargo build -p sockarc-socket --example {name}`)"));
     let mut line = String::new();
     std::io::BufReader::new(child.stderr.take().expect("piped stderr"))
         .read_line(&mut line)
