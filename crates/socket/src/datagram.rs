@@ -29,6 +29,21 @@ pub struct Datagram {
 ///
 /// Datagrams keep their boundaries, may be lost, duplicated or reordered.
 /// Timeouts and cancellation work as on [`Socket`](crate::Socket).
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use sockarc::DatagramSocket;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let a = DatagramSocket::builder().address(Ipv4Addr::LOCALHOST.into()).create_datagram()?;
+/// let b = DatagramSocket::builder().address(Ipv4Addr::LOCALHOST.into()).create_datagram()?;
+/// a.send_to(b"ping", b.local_addr()?)?;                                 // SendTo(…)
+/// let mut buf = [0u8; 64];
+/// let got = b.receive_from(&mut buf)?;                                  // ReceiveFrom(…)
+/// assert_eq!((&buf[..got.len], got.from, got.truncated), (&b"ping"[..], a.local_addr()?, false));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct DatagramSocket {
     base: Base,

@@ -88,6 +88,59 @@ impl Write for Outbox {
 /// `on_send` calls `send` again. One archive pair lives as long as the
 /// connection, so object references may span messages, as between MFC peers.
 ///
+/// ```
+/// use std::io;
+/// use std::net::Ipv4Addr;
+/// use sockarc::archive::MfcString;
+/// use sockarc::{AsyncSocket, EventLoop, Events, Handler, Socket, SocketArchive};
+///
+/// /// Loads each whole `(u32, CString)` message and answers with the number.
+/// #[derive(Default)]
+/// struct Conn(SocketArchive);
+///
+/// impl Handler for Conn {
+///     fn on_receive(&mut self, ev: &mut EventLoop, me: AsyncSocket, _: Option<io::Error>) {
+///         let _ = self.0.receive(ev, me);
+///         while let Ok(Some((n, text))) =
+///             self.0.read_message(|ar| Ok((ar.read::<u32>()?, ar.read::<MfcString>()?)))
+///         {
+///             assert_eq!(text.to_string_lossy(), "hello");
+///             let _ = self.0.storing().write(&n);
+///             let _ = self.0.send(ev, me);
+///             ev.stop();
+///         }
+///     }
+/// }
+///
+/// struct Listener;
+/// impl Handler for Listener {
+///     fn on_accept(&mut self, ev: &mut EventLoop, me: AsyncSocket, _: Option<io::Error>) {
+///         let _ = ev.accept(me, Conn::default());
+///     }
+/// }
+///
+/// # fn main() -> io::Result<()> {
+/// let mut ev = EventLoop::new()?;
+/// let builder = Socket::builder().address(Ipv4Addr::LOCALHOST.into());
+/// let listener = ev.create_with(builder, Events::ALL, Listener)?;
+/// ev.listen(listener)?;
+/// let port = ev.local_addr(listener)?.port();
+/// let client = std::thread::spawn(move || -> io::Result<Vec<u8>> {
+///     use std::io::{Read, Write};
+///     let mut peer = std::net::TcpStream::connect(("127.0.0.1", port))?;
+///     // archive-format.md: DWORD 7, then the CString "hello", split in two.
+///     peer.write_all(&[7, 0, 0, 0, 5, b'h'])?;
+///     peer.write_all(b"ello")?;
+///     let mut answer = [0u8; 4];
+///     peer.read_exact(&mut answer)?;
+///     Ok(answer.to_vec())
+/// });
+/// ev.run()?;
+/// assert_eq!(client.join().unwrap()?, [7, 0, 0, 0]);
+/// # Ok(())
+/// # }
+/// ```
+///
 /// Memory: the inbox holds what was received and not yet loaded, the outbox
 /// what was stored and not yet sent; neither is bounded here (a server bounds
 /// them by what it stores and by dropping peers that send too much). Each

@@ -28,6 +28,26 @@ const DEFAULT_BACKLOG: i32 = 128;
 /// `&Socket` is `Read` and `Write`, so one thread may receive while another
 /// sends.
 ///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use sockarc::Socket;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let server = Socket::builder().address(Ipv4Addr::LOCALHOST.into()).create()?; // Create(0, …, "127.0.0.1")
+/// server.listen()?;                                                      // Listen()
+/// let port = server.local_addr()?.port();
+///
+/// let client = Socket::create(0)?;                                       // Create()
+/// client.connect("127.0.0.1", port)?;                                    // Connect(…)
+/// let conn = server.accept()?;                                           // Accept(conn)
+/// client.send(b"hello")?;                                                // Send(…)
+/// let mut buf = [0u8; 16];
+/// let n = conn.receive(&mut buf)?;                                       // Receive(…)
+/// assert_eq!(&buf[..n], b"hello");
+/// # Ok(())
+/// # }
+/// ```
+///
 /// # Drop
 /// Dropping closes the socket (`CSocket::Close`); the peer sees end of stream.
 /// Dropping never blocks, unless [`set_linger`](Self::set_linger) asked for it.
