@@ -53,31 +53,20 @@
 //! Unix (Linux first). Platform code lives behind `sys/`.
 #![deny(missing_docs)]
 
-mod async_socket;
-mod base;
-mod builder;
-mod cancel;
-mod datagram;
-mod event_loop;
-mod file;
-mod notify;
-mod probe;
-mod resolve;
-mod rules;
-mod shared;
-mod socket_archive;
-mod stream;
+mod addr;
+mod blocking;
+mod event;
 mod sys;
 
-pub use async_socket::AsyncSocket;
-pub use builder::{Family, SocketBuilder};
-pub use cancel::{is_cancelled, CancelHandle, Cancelled};
-pub use datagram::{Datagram, DatagramSocket};
-pub use event_loop::{EventLoop, LoopHandle, TimerId};
-pub use file::{ReadMode, SocketFile};
-pub use notify::{Events, Handler};
-pub use socket_archive::{Inbox, Outbox, SocketArchive};
-pub use stream::Socket;
+pub use blocking::builder::{Family, SocketBuilder};
+pub use blocking::cancel::{is_cancelled, CancelHandle, Cancelled};
+pub use blocking::datagram::{Datagram, DatagramSocket};
+pub use blocking::file::{ReadMode, SocketFile};
+pub use blocking::stream::Socket;
+pub use event::async_socket::AsyncSocket;
+pub use event::event_loop::{EventLoop, LoopHandle, TimerId};
+pub use event::notify::{Events, Handler};
+pub use event::socket_archive::{Inbox, Outbox, SocketArchive};
 
 /// The archive format (`CArchive`): the `mfc-archive` crate.
 pub use mfc_archive as archive;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr};
 
-use crate::cancel::{CancelHandle, Cancelled};
+use crate::blocking::cancel::{CancelHandle, Cancelled};
 use crate::sys::{self, Interest, Waker, Woken};
 
 /// Which operation a timeout applies to.
@@ -321,12 +321,4 @@ fn timed_out(kind: Op) -> io::Error {
         Op::Write => "write",
     };
     io::Error::new(io::ErrorKind::TimedOut, format!("{what} timed out"))
-}
-
-/// A socket address as the user gave it: IPv4-mapped IPv6 shown as IPv4.
-pub(crate) fn canonical(addr: SockAddr) -> io::Result<SocketAddr> {
-    let addr = addr
-        .as_socket()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an IP socket address"))?;
-    Ok(SocketAddr::new(addr.ip().to_canonical(), addr.port()))
 }

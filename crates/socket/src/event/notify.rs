@@ -6,8 +6,8 @@ use std::fmt;
 use std::io;
 use std::ops::{BitOr, BitOrAssign};
 
-use crate::async_socket::AsyncSocket;
-use crate::event_loop::EventLoop;
+use crate::event::async_socket::AsyncSocket;
+use crate::event::event_loop::EventLoop;
 
 /// A set of notifications (`lEvent`: `FD_READ | FD_WRITE | …`).
 ///

@@ -6,7 +6,7 @@ use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::base::Shared;
+use crate::blocking::base::Shared;
 
 /// A cloneable, thread-safe handle that cancels the blocking calls of one socket.
 ///

@@ -1,8 +1,11 @@
-//! Host names to addresses, as `CAsyncSocket::Connect` takes them: a dotted or
-//! IPv6 literal is used as it is, anything else is resolved (`getaddrinfo`).
+//! Addresses: host names to addresses, as `CAsyncSocket::Connect` takes them (a
+//! dotted or IPv6 literal is used as it is, anything else is resolved with
+//! `getaddrinfo`), and socket addresses back as the user gave them.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+
+use socket2::SockAddr;
 
 /// Every address of `host`, in the resolver's order. Literals (`127.0.0.1`,
 /// `::1`, `[::1]`) are not looked up. Resolution blocks, as `gethostbyname` did.
@@ -22,4 +25,12 @@ pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
         ));
     }
     Ok(addrs)
+}
+
+/// A socket address as the user gave it: IPv4-mapped IPv6 shown as IPv4.
+pub(crate) fn canonical(addr: SockAddr) -> io::Result<SocketAddr> {
+    let addr = addr
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an IP socket address"))?;
+    Ok(SocketAddr::new(addr.ip().to_canonical(), addr.port()))
 }

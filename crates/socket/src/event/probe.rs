@@ -5,7 +5,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 
-use crate::rules::Probe;
+use crate::event::rules::Probe;
 use crate::sys::{self, Readiness};
 
 /// Asks the kernel about `socket`.

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use socket2::SockAddr;
 
-use crate::base::{canonical, Base, Op};
-use crate::builder::SocketBuilder;
-use crate::resolve::resolve;
-use crate::shared::shared_socket_methods;
+use crate::addr::canonical;
+use crate::blocking::base::{Base, Op};
+use crate::blocking::builder::SocketBuilder;
+use crate::addr::resolve;
+use crate::blocking::shared_methods::shared_socket_methods;
 use crate::sys::{self, Interest};
 
 /// MFC's default backlog of 5 was a Winsock 1 limit; this is Linux's `SOMAXCONN`

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use socket2::{Domain, Protocol, SockAddr, Type};
 
-use crate::datagram::DatagramSocket;
-use crate::stream::Socket;
+use crate::blocking::datagram::DatagramSocket;
+use crate::blocking::stream::Socket;
 use crate::sys;
 
 /// The address family of a new socket.

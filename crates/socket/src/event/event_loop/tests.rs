@@ -8,8 +8,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::notify::Events;
-use crate::probe::seam::{self, Call};
+use crate::event::notify::Events;
+use crate::event::probe::seam::{self, Call};
 
 /// What the handler saw: bytes received per `on_receive`, and `on_close`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ fn a_request_arriving_during_the_level_check_is_received_not_taken_for_a_close()
         log: log.clone(),
         first: 64,
     };
-    let rules = Rules::new(Events::READ | Events::CLOSE, crate::rules::Phase::Connected);
+    let rules = Rules::new(Events::READ | Events::CLOSE, crate::event::rules::Phase::Connected);
     let socket = socket2::Socket::from(server);
     let fd = socket.as_raw_fd();
     let conn = ev.insert(socket, rules, Box::new(reader)).unwrap();

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use mio::{Poll, Token, Waker};
 
-use crate::async_socket::AsyncSocket;
-use crate::notify::{Handler, Note};
-use crate::probe::SocketProbe;
-use crate::rules::{Post, Ready, Rules};
+use crate::event::async_socket::AsyncSocket;
+use crate::event::notify::{Handler, Note};
+use crate::event::probe::SocketProbe;
+use crate::event::rules::{Post, Ready, Rules};
 use crate::sys;
 
 /// The token of the loop's own waker.

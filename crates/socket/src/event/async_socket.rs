@@ -4,13 +4,13 @@
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 
-use crate::base::canonical;
-use crate::builder::SocketBuilder;
-use crate::event_loop::{closed, EventLoop};
-use crate::notify::{Events, Handler};
-use crate::resolve::resolve;
-use crate::rules::{AcceptNext, Phase, Rules, ACCEPT_BACKOFF};
-use crate::stream::Socket;
+use crate::addr::canonical;
+use crate::blocking::builder::SocketBuilder;
+use crate::event::event_loop::{closed, EventLoop};
+use crate::event::notify::{Events, Handler};
+use crate::addr::resolve;
+use crate::event::rules::{AcceptNext, Phase, Rules, ACCEPT_BACKOFF};
+use crate::blocking::stream::Socket;
 use crate::sys;
 
 /// A socket on an [`EventLoop`] (`CAsyncSocket`): a small copyable id. The loop

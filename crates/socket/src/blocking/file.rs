@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::stream::Socket;
+use crate::blocking::stream::Socket;
 
 /// How [`SocketFile`] reads (`CSocketFile`'s `bArchiveCompatible`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
 use crate::archive::{Archive, LoadArchive, Loading, Options, StoreArchive};
-use crate::async_socket::AsyncSocket;
-use crate::event_loop::EventLoop;
+use crate::event::async_socket::AsyncSocket;
+use crate::event::event_loop::EventLoop;
 
 /// Capacity an inbox or outbox keeps once it is empty again: a burst's larger
 /// buffer is given back, so an idle connection costs at most this much.

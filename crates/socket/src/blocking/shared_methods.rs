@@ -13,7 +13,7 @@ macro_rules! shared_socket_methods {
             /// # Errors
             /// The error of `getsockname(2)`.
             pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-                crate::base::canonical(self.base.socket.local_addr()?)
+                crate::addr::canonical(self.base.socket.local_addr()?)
             }
 
             /// The connected peer's address (`GetPeerName`). An IPv4 peer of a
@@ -22,30 +22,30 @@ macro_rules! shared_socket_methods {
             /// # Errors
             /// `NotConnected`, or another error of `getpeername(2)`.
             pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-                crate::base::canonical(self.base.socket.peer_addr()?)
+                crate::addr::canonical(self.base.socket.peer_addr()?)
             }
 
             /// Limits how long a receive waits for data; `None` (the default)
             /// waits forever. A receive that waited that long fails with
             /// `ErrorKind::TimedOut`.
             pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) {
-                self.base.set_timeout(crate::base::Op::Read, timeout);
+                self.base.set_timeout(crate::blocking::base::Op::Read, timeout);
             }
 
             /// Limits how long a send may wait for buffer space; `None` (the
             /// default) waits forever.
             pub fn set_write_timeout(&self, timeout: Option<std::time::Duration>) {
-                self.base.set_timeout(crate::base::Op::Write, timeout);
+                self.base.set_timeout(crate::blocking::base::Op::Write, timeout);
             }
 
             /// The read timeout.
             pub fn read_timeout(&self) -> Option<std::time::Duration> {
-                self.base.timeout(crate::base::Op::Read)
+                self.base.timeout(crate::blocking::base::Op::Read)
             }
 
             /// The write timeout.
             pub fn write_timeout(&self) -> Option<std::time::Duration> {
-                self.base.timeout(crate::base::Op::Write)
+                self.base.timeout(crate::blocking::base::Op::Write)
             }
 
             /// A handle that cancels this socket's blocking calls from any thread
