@@ -546,6 +546,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         if outermost {
             self.unit = Some(keep);
             self.unit_start = start;
+            if keep != Keep::Message {
+                // What a message waits for is known only for the message that
+                // last ran out; anything else read since makes it stale.
+                self.wanted = 0;
+            }
         }
         let result = f(R::erase(self));
         // A unit that gave up keeping its bytes can still be undone if it
@@ -699,16 +704,18 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         self.wanted = self.wanted.saturating_add(bytes).min(cap.max(self.wanted));
     }
 
-    /// How many elements of at least `min_bytes` each (taken as 1 if 0) the
-    /// bytes received but not yet read can hold, counting each byte for one
-    /// collection only: nested collections share, they do not each claim the
-    /// whole buffer.
-    pub(crate) fn reservable(&mut self, min_bytes: usize) -> usize {
+    /// How many of `count` elements of at least `min_bytes` each (taken as 1
+    /// if 0) the bytes received but not yet read can hold, counting each byte
+    /// for one collection only: the bytes it counts are claimed, so nested
+    /// collections share the buffer rather than each claim all of it.
+    pub(crate) fn reservable(&mut self, count: usize, min_bytes: usize) -> usize {
+        let min_bytes = min_bytes.max(1) as u64;
         let received = self.base + self.end as u64;
         let from = self.offset().max(self.claimed);
-        self.claimed = self.claimed.max(received);
-        let bytes = received.saturating_sub(from);
-        usize::try_from(bytes / min_bytes.max(1) as u64).unwrap_or(usize::MAX)
+        let fits = received.saturating_sub(from) / min_bytes;
+        let n = fits.min(count as u64);
+        self.claimed = from + n * min_bytes;
+        n as usize
     }
 
     /// The bytes received but not yet consumed.
