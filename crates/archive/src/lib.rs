@@ -92,15 +92,16 @@
 //! # Object graphs of any length
 //! Back-references let a few bytes per object build a chain as long as
 //! [`Limits::max_objects`] (an array holding the array before it, and so on).
-//! Such graphs are not refused: loading them is flat (nesting is bounded by
-//! [`Limits::max_depth`]), and dropping them is flat too, so a 100,000-link
-//! chain loads, is undone and is dropped on a 256 KiB stack. Dropping is the
-//! one place recursion could follow the chain, so the built-in collections
-//! that hold objects and the archive's load array drop their objects through
-//! [`drop_objects`], which queues what an object's drop lets go instead of
-//! recursing into it. We chose this over a limit because a limit low enough
-//! for small stacks would refuse honest linked lists, and because the archive
-//! cannot see when the program drops what it loaded.
+//! Through the built-in collections such graphs are not refused: loading them
+//! is flat (nesting is bounded by [`Limits::max_depth`]), and dropping them is
+//! flat too, so a 100,000-link chain of `CObArray`s loads, is undone and is
+//! dropped on a 256 KiB stack. Dropping is the one place recursion could
+//! follow the chain, so the built-in collections that hold objects and the
+//! archive's load array drop their objects through [`drop_objects`], which
+//! queues what an object's drop lets go instead of recursing into it. We
+//! chose this over a limit because a limit low enough for small stacks would
+//! refuse honest graphs, and because the archive cannot see when the program
+//! drops what it loaded.
 //!
 //! The load array lets its objects go newest first, so the archive undoes and
 //! drops even chains through classes of yours that do not use

@@ -114,7 +114,10 @@ thread_local! {
 /// drop through it.
 ///
 /// A class of yours that holds object pointers should do the same, or a chain
-/// through it costs one recursion per link when dropped:
+/// through it costs one recursion per link when dropped (such chains are
+/// refused past [`Limits::max_chain`](crate::Limits::max_chain) unless the
+/// class declares [`SerialClass::DROPS_FLAT`], which takes a hand-written
+/// `SerialClass` impl):
 /// ```
 /// use mfc_archive::{drop_objects, ObjectRef, Serialize};
 /// use std::sync::Arc;

@@ -44,7 +44,7 @@ pub trait Load: Sized {
     /// Reads a value from the archive.
     ///
     /// # Errors
-    /// [`Error::EndOfFile`](crate::Error::EndOfFile) when the input ends inside the
+    /// [`Error::EndOfFile`] when the input ends inside the
     /// value, and whatever else the value's format can reject.
     fn load(ar: &mut Loading<'_>) -> Result<Self>;
 
