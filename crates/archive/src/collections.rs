@@ -29,6 +29,7 @@ macro_rules! collection {
         impl SerialClass for $name {
             const CLASS_NAME: &'static str = $class;
             const SCHEMA: u32 = 0;
+            const DROPS_FLAT: bool = true;
         }
     };
 }

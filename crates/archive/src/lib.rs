@@ -52,13 +52,17 @@
 //!   count under [`Limits::max_count`]; errors say what was expected where.
 //! - **Stack.** Loading recurses once per level of nesting, at most
 //!   [`Limits::max_depth`] (default 128) levels. Undoing and dropping what was
-//!   loaded does not recurse along object graphs (next section).
+//!   loaded does not recurse along object graphs, except through classes of
+//!   yours, as far as [`Limits::max_chain`] allows (next section).
 //! - **Time.** One load reads each byte a bounded number of times.
 //!   [`LoadArchive::read_message`] parses a message again from its start on a
 //!   retry, but only once as many bytes have arrived as the last attempt
 //!   proved the message needs ([`Load::MIN_BYTES`] for each element still to
-//!   come): about log₂ n parses for n small elements dripped a byte at a time,
-//!   a few hundred at worst for a 64 KiB message, each reading at most
+//!   come): about log₂ n parses for n small elements dripped a byte at a
+//!   time. Elements of about a hundred bytes are the slowest case, as only
+//!   their minimum size is known ahead: 256 parses for a 64 KiB message of
+//!   them, 529 for 1 MiB (0.4 s of CPU in a release build, where each byte
+//!   used to cost a parse). Each parse reads at most
 //!   [`Limits::max_message_bytes`].
 //! - **Memory**, in terms of the bytes received:
 //!   - the read buffer: at most about twice the larger of
@@ -88,22 +92,27 @@
 //! # Object graphs of any length
 //! Back-references let a few bytes per object build a chain as long as
 //! [`Limits::max_objects`] (an array holding the array before it, and so on).
-//! Such graphs are not refused: loading them is flat (nesting is bounded by
-//! [`Limits::max_depth`]), and dropping them is flat too, so a 100,000-link
-//! chain loads, is undone and is dropped on a 256 KiB stack. Dropping is the
-//! one place recursion could follow the chain, so the built-in collections
-//! that hold objects and the archive's load array drop their objects through
-//! [`drop_objects`], which queues what an object's drop lets go instead of
-//! recursing into it. We chose this over a limit because a limit low enough
-//! for small stacks would refuse honest linked lists, and because the archive
-//! cannot see when the program drops what it loaded.
+//! Through the built-in collections such graphs are not refused: loading them
+//! is flat (nesting is bounded by [`Limits::max_depth`]), and dropping them is
+//! flat too, so a 100,000-link chain of `CObArray`s loads, is undone and is
+//! dropped on a 256 KiB stack. Dropping is the one place recursion could
+//! follow the chain, so the built-in collections that hold objects and the
+//! archive's load array drop their objects through [`drop_objects`], which
+//! queues what an object's drop lets go instead of recursing into it. We
+//! chose this over a limit because a limit low enough for small stacks would
+//! refuse honest graphs, and because the archive cannot see when the program
+//! drops what it loaded.
 //!
 //! The load array lets its objects go newest first, so the archive undoes and
 //! drops even chains through classes of yours that do not use
-//! [`drop_objects`]. What it hands you is yours to drop: a class of yours that
-//! holds object pointers should give them to [`drop_objects`] in its `Drop`
-//! (its docs show how), or a chain of n such objects recurses n deep when
-//! the program drops it (about a hundred bytes of stack per link).
+//! [`drop_objects`]. What it hands you is yours to drop, and a class of yours
+//! that holds object pointers drops them recursively unless its `Drop` gives
+//! them to [`drop_objects`] (its docs show how): about 32 bytes of stack per
+//! link in a release build, 210 in a debug build. So chains through classes
+//! that do not declare [`SerialClass::DROPS_FLAT`] (every derived class) are
+//! refused past [`Limits::max_chain`], 16 Ki links by default: a
+//! 10,000-node linked list loads, and dropping the longest accepted chain
+//! takes about 0.5 MiB of stack.
 //!
 //! # Not supported
 //! Cyclic object graphs (an object that refers back to an object still being

@@ -195,7 +195,9 @@ enum Slot {
         class: RuntimeClass,
         schema: u16,
     },
-    Object(ObjectRef),
+    /// An object, and the longest chain of objects through classes that do
+    /// not drop flat that dropping it could recurse along.
+    Object(ObjectRef, u64),
     /// An object whose body is being read; a reference to it is a cycle.
     Pending,
 }
@@ -213,7 +215,7 @@ impl Slots {
         let newest_first = (len..self.0.len()).rev();
         let objects: Vec<ObjectRef> = newest_first
             .filter_map(|i| match std::mem::replace(&mut self.0[i], Slot::Null) {
-                Slot::Object(object) => Some(object),
+                Slot::Object(object, _) => Some(object),
                 _ => None,
             })
             .collect();
@@ -286,6 +288,9 @@ pub struct LoadArchive<R: Read + ?Sized> {
     /// Stream offset up to which received bytes have been counted towards a
     /// collection's reserved capacity: each byte pays for one reservation.
     claimed: u64,
+    /// The longest chain ([`Limits::max_chain`](crate::Limits::max_chain))
+    /// among the objects the body being loaded has referred to so far.
+    chain: u64,
     /// Where a value too long to undo was cut by an error from the reader: the
     /// stream's position is lost from there on.
     cut: Option<u64>,
@@ -308,6 +313,7 @@ impl<R: Read> LoadArchive<R> {
             unit: None,
             wanted: 0,
             claimed: 0,
+            chain: 0,
             cut: None,
             slots: Slots(vec![Slot::Null]),
             classes: ClassRegistry::default(),
@@ -540,6 +546,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         if outermost {
             self.unit = Some(keep);
             self.unit_start = start;
+            if keep != Keep::Message {
+                // What a message waits for is known only for the message that
+                // last ran out; anything else read since makes it stale.
+                self.wanted = 0;
+            }
         }
         let result = f(R::erase(self));
         // A unit that gave up keeping its bytes can still be undone if it
@@ -693,16 +704,18 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         self.wanted = self.wanted.saturating_add(bytes).min(cap.max(self.wanted));
     }
 
-    /// How many elements of at least `min_bytes` each (taken as 1 if 0) the
-    /// bytes received but not yet read can hold, counting each byte for one
-    /// collection only: nested collections share, they do not each claim the
-    /// whole buffer.
-    pub(crate) fn reservable(&mut self, min_bytes: usize) -> usize {
+    /// How many of `count` elements of at least `min_bytes` each (taken as 1
+    /// if 0) the bytes received but not yet read can hold, counting each byte
+    /// for one collection only: the bytes it counts are claimed, so nested
+    /// collections share the buffer rather than each claim all of it.
+    pub(crate) fn reservable(&mut self, count: usize, min_bytes: usize) -> usize {
+        let min_bytes = min_bytes.max(1) as u64;
         let received = self.base + self.end as u64;
         let from = self.offset().max(self.claimed);
-        self.claimed = self.claimed.max(received);
-        let bytes = received.saturating_sub(from);
-        usize::try_from(bytes / min_bytes.max(1) as u64).unwrap_or(usize::MAX)
+        let fits = received.saturating_sub(from) / min_bytes;
+        let n = fits.min(count as u64);
+        self.claimed = from + n * min_bytes;
+        n as usize
     }
 
     /// The bytes received but not yet consumed.
@@ -910,7 +923,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let offset = self.offset();
         let (word, tag) = self.read_tag()?;
         if tag & tags::CLASS_TAG_BIT == 0 {
-            return self.object_at(tag, offset, requested.map(|class| class.name()));
+            let (object, chain) =
+                self.object_at(tag, offset, requested.map(|class| class.name()))?;
+            self.chain = self.chain.max(chain);
+            return Ok(object);
         }
         let class_index = if word == tags::NEW_CLASS_TAG {
             self.read_class_description(offset, requested)?
@@ -929,10 +945,23 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         }
         let index = self.push_slot(Slot::Pending, offset)?;
         let saved_schema = self.object_schema.replace(u32::from(schema));
+        let outer_chain = std::mem::replace(&mut self.chain, 0);
         let result = self.nested(|ar| class.create(R::erase(ar)));
+        let held_chain = std::mem::replace(&mut self.chain, outer_chain);
         self.object_schema = saved_schema;
         let object = result?;
-        self.slots[index] = Slot::Object(ObjectRef::clone(&object));
+        let chain = held_chain.saturating_add(u64::from(!class.drops_flat()));
+        let limit = self.options.limits.max_chain;
+        if chain > limit {
+            return Err(Error::LimitExceeded {
+                offset,
+                what: "a chain of objects holding objects (through classes that do not drop flat)",
+                found: chain,
+                limit,
+            });
+        }
+        self.chain = self.chain.max(chain);
+        self.slots[index] = Slot::Object(ObjectRef::clone(&object), chain);
         Ok(Some(object))
     }
 
@@ -984,7 +1013,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`Error::LimitExceeded`] when the index space is full.
     pub fn map_object(&mut self, object: &ObjectRef) -> Result<()> {
         let offset = self.offset();
-        self.push_slot(Slot::Object(ObjectRef::clone(object)), offset)
+        self.push_slot(Slot::Object(ObjectRef::clone(object), 0), offset)
             .map(drop)
     }
 
@@ -1005,7 +1034,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         index: u32,
         offset: u64,
         requested: Option<&'static str>,
-    ) -> Result<Option<ObjectRef>> {
+    ) -> Result<(Option<ObjectRef>, u64)> {
         let bad = |found: String| Error::BadIndex {
             offset,
             expected: format!("an object index below {}", self.slots.len()),
@@ -1013,18 +1042,18 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         };
         match self.slots.get(index as usize) {
             None => Err(bad(format!("index {index}"))),
-            Some(Slot::Null) => Ok(None),
+            Some(Slot::Null) => Ok((None, 0)),
             Some(Slot::Class { class, .. }) => Err(bad(format!("index {index}, which is class {}", class.name()))),
             Some(Slot::Pending) => Err(bad(format!(
                 "index {index}, an object still being loaded (cyclic object graphs are not supported)"
             ))),
-            Some(Slot::Object(object)) => match requested {
+            Some(Slot::Object(object, chain)) => match requested {
                 Some(name) if object.class_name() != name => Err(Error::BadClass {
                     offset,
                     expected: format!("an object of class {name}"),
                     found: format!("a reference to object {index} of class {}", object.class_name()),
                 }),
-                _ => Ok(Some(ObjectRef::clone(object))),
+                _ => Ok((Some(ObjectRef::clone(object)), *chain)),
             },
         }
     }

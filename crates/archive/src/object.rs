@@ -45,6 +45,12 @@ pub trait SerialClass: Store + Load + fmt::Debug + Send + Sync + 'static {
     /// The `IMPLEMENT_SERIAL` schema: its low 16 bits are stored; add
     /// [`VERSIONABLE_SCHEMA`] to accept other stored schemas.
     const SCHEMA: u32;
+    /// `true` when dropping the class never recurses into the objects it
+    /// holds: it holds none, or its `Drop` hands them to [`drop_objects`].
+    /// Chains of objects through classes where this is `false` (the default,
+    /// and every class the derive declares) are bounded by
+    /// [`Limits::max_chain`](crate::Limits::max_chain) while loading.
+    const DROPS_FLAT: bool = false;
 }
 
 /// A loaded or storable object of some [`SerialClass`], behind an [`ObjectRef`].
@@ -108,7 +114,10 @@ thread_local! {
 /// drop through it.
 ///
 /// A class of yours that holds object pointers should do the same, or a chain
-/// through it costs one recursion per link when dropped:
+/// through it costs one recursion per link when dropped (such chains are
+/// refused past [`Limits::max_chain`](crate::Limits::max_chain) unless the
+/// class declares [`SerialClass::DROPS_FLAT`], which takes a hand-written
+/// `SerialClass` impl):
 /// ```
 /// use mfc_archive::{drop_objects, ObjectRef, Serialize};
 /// use std::sync::Arc;
@@ -227,6 +236,7 @@ impl fmt::Debug for dyn Object {
 pub struct RuntimeClass {
     name: &'static str,
     schema: u32,
+    drops_flat: bool,
     create: fn(&mut Loading<'_>) -> Result<ObjectRef>,
 }
 
@@ -236,6 +246,7 @@ impl RuntimeClass {
         RuntimeClass {
             name: T::CLASS_NAME,
             schema: T::SCHEMA,
+            drops_flat: T::DROPS_FLAT,
             create: |ar| Ok(Arc::new(T::load(ar)?) as ObjectRef),
         }
     }
@@ -253,6 +264,12 @@ impl RuntimeClass {
     /// The schema as stored in a class description (its low 16 bits).
     pub fn stored_schema(&self) -> u16 {
         self.schema as u16
+    }
+
+    /// Whether dropping an object of this class never recurses into the
+    /// objects it holds ([`SerialClass::DROPS_FLAT`]).
+    pub fn drops_flat(&self) -> bool {
+        self.drops_flat
     }
 
     /// Whether any stored schema is accepted.

@@ -181,7 +181,7 @@ impl<T: Load> Load for Vec<T> {
             // enclosing collection) can fill; growth, once an element is in
             // hand, doubles but never passes the count, so a whole collection
             // holds exactly its elements.
-            let mut items = Vec::with_capacity(count.min(ar.reservable(T::MIN_BYTES)));
+            let mut items = Vec::with_capacity(ar.reservable(count, T::MIN_BYTES));
             for i in 0..count {
                 let item = load_element(ar, count - i - 1)?;
                 if items.len() == items.capacity() {

@@ -242,21 +242,62 @@ struct Plain {
     next: Option<Arc<Plain>>,
 }
 
+/// `n` `CPlain`s in a `Vec`, each holding the one before: `WriteCount(n)`,
+/// `FF FF 01 00 06 00 "CPlain" 00 00`, then `01 80 <prev>` per node.
+fn plain_chain(n: u32) -> Vec<u8> {
+    let mut bytes = if n < 0xFFFF {
+        (n as u16).to_le_bytes().to_vec()
+    } else {
+        let mut count = vec![0xFF, 0xFF];
+        count.extend_from_slice(&n.to_le_bytes());
+        count
+    };
+    bytes.extend_from_slice(&hex(r#"FF FF 01 00 06 00 "CPlain" 00 00"#));
+    for k in 1..n {
+        bytes.extend_from_slice(&hex("01 80"));
+        bytes.extend_from_slice(&object_tag(k + 1));
+    }
+    bytes
+}
+
+#[test]
+fn a_chain_through_a_class_that_does_not_drop_flat_is_refused_past_the_limit() {
+    on_small_stack(|| {
+        let bytes = plain_chain(16 * 1024 + 1);
+        let mut ar = Archive::load(&bytes[..]);
+        ar.register::<Plain>();
+        let err = ar.read::<Vec<Option<Arc<Plain>>>>().unwrap_err();
+        match err {
+            mfc_archive::Error::LimitExceeded {
+                what, found, limit, ..
+            } => {
+                assert!(what.starts_with("a chain of objects"), "{what}");
+                assert_eq!((found, limit), (16 * 1024 + 1, 16 * 1024));
+            }
+            other => panic!("expected the chain limit, got {other}"),
+        }
+        // The 16,384 objects loaded before are dropped by the archive, newest
+        // first.
+        drop(ar);
+    });
+}
+
 #[test]
 fn a_chain_through_a_class_without_drop_is_undone_and_dropped_by_the_archive() {
     on_small_stack(|| {
-        // As above: `FF FF <n>`, `FF FF 01 00 06 00 "CPlain" 00 00`, then
-        // `01 80 <prev>` per node.
-        let mut bytes = vec![0xFF, 0xFF];
-        bytes.extend_from_slice(&LINKS.to_le_bytes());
-        bytes.extend_from_slice(&hex(r#"FF FF 01 00 06 00 "CPlain" 00 00"#));
-        for k in 1..LINKS {
-            bytes.extend_from_slice(&hex("01 80"));
-            bytes.extend_from_slice(&object_tag(k + 1));
-        }
+        let bytes = plain_chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
         let pieces = Pieces(VecDeque::from([most.to_vec()]), io::ErrorKind::WouldBlock);
-        let mut ar = Archive::load(pieces);
+        // Past the chain limit, which the program lifts: it drops its copy
+        // newest first below.
+        let options = mfc_archive::Options {
+            limits: mfc_archive::Limits {
+                max_chain: u64::MAX,
+                ..mfc_archive::Limits::default()
+            },
+            ..mfc_archive::Options::default()
+        };
+        let mut ar = Archive::load_with(pieces, options);
         ar.register::<Plain>();
         let read = |ar: &mut mfc_archive::Loading<'_>| ar.read::<Vec<Option<Arc<Plain>>>>();
         assert!(ar.read_message(read).unwrap().is_none());
