@@ -64,8 +64,8 @@ pub use blocking::datagram::{Datagram, DatagramSocket};
 pub use blocking::file::{ReadMode, SocketFile};
 pub use blocking::stream::Socket;
 pub use event::async_socket::AsyncSocket;
-pub use event::event_loop::{EventLoop, LoopHandle, TimerId};
-pub use event::notify::{Events, Handler};
+pub use event::event_loop::{EventLoop, Handler, LoopHandle, TimerId};
+pub use event::events::Events;
 pub use event::socket_archive::{Inbox, Outbox, SocketArchive};
 
 /// The archive format (`CArchive`): the `mfc-archive` crate.

@@ -4,70 +4,22 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr};
 
 use crate::blocking::cancel::{CancelHandle, Cancelled};
+use crate::blocking::control::{Control, Op};
 use crate::sys::{self, Interest, Waker, Woken};
-
-/// Which operation a timeout applies to.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Op {
-    Connect = 0,
-    Accept = 1,
-    Read = 2,
-    Write = 3,
-}
-
-/// No timeout, in the atomic encoding.
-const NO_TIMEOUT: u64 = u64::MAX;
-
-/// State shared between a socket and its cancel handles.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) cancelled: AtomicBool,
-    nonblocking: AtomicBool,
-    /// The last receive came back short of its buffer: the next one will likely
-    /// find nothing there yet, so it waits before asking.
-    read_drained: AtomicBool,
-    /// The wakers of the threads waiting, one entry per waiting call.
-    waiters: Mutex<Vec<Arc<Waker>>>,
-    /// Timeouts in nanoseconds, indexed by [`Op`].
-    timeouts: [AtomicU64; 4],
-}
-
-impl Shared {
-    fn new() -> Self {
-        Shared {
-            cancelled: AtomicBool::new(false),
-            nonblocking: AtomicBool::new(false),
-            read_drained: AtomicBool::new(false),
-            waiters: Mutex::new(Vec::new()),
-            timeouts: std::array::from_fn(|_| AtomicU64::new(NO_TIMEOUT)),
-        }
-    }
-
-    pub(crate) fn wake_waiters(&self) {
-        for waker in self
-            .waiters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            waker.wake();
-        }
-    }
-}
 
 /// A socket2 socket in non-blocking mode plus the state that makes its calls
 /// blocking, with deadlines and cancellation.
 #[derive(Debug)]
 pub(crate) struct Base {
     pub(crate) socket: socket2::Socket,
-    shared: Arc<Shared>,
+    control: Arc<Control>,
     /// The local address the socket was created with, port 0 included; a
     /// renewed socket is bound to it again.
     requested_local: Option<SockAddr>,
@@ -84,7 +36,7 @@ impl Base {
     pub(crate) fn from_prepared(socket: socket2::Socket) -> Self {
         Base {
             socket,
-            shared: Arc::new(Shared::new()),
+            control: Arc::new(Control::new()),
             requested_local: None,
         }
     }
@@ -121,30 +73,24 @@ impl Base {
     }
 
     pub(crate) fn timeout(&self, op: Op) -> Option<Duration> {
-        match self.shared.timeouts[op as usize].load(Ordering::Relaxed) {
-            NO_TIMEOUT => None,
-            nanos => Some(Duration::from_nanos(nanos)),
-        }
+        self.control.timeout(op)
     }
 
     pub(crate) fn set_timeout(&self, op: Op, timeout: Option<Duration>) {
-        let nanos = timeout.map_or(NO_TIMEOUT, |t| {
-            u64::try_from(t.as_nanos()).unwrap_or(NO_TIMEOUT - 1)
-        });
-        self.shared.timeouts[op as usize].store(nanos, Ordering::Relaxed);
+        self.control.set_timeout(op, timeout);
     }
 
     pub(crate) fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle::new(Arc::clone(&self.shared))
+        CancelHandle::new(Arc::clone(&self.control))
     }
 
     pub(crate) fn clear_cancel(&self) {
-        self.shared.cancelled.store(false, Ordering::SeqCst);
+        self.control.cancelled.store(false, Ordering::SeqCst);
     }
 
     pub(crate) fn is_blocking(&self) -> bool {
         !self
-            .shared
+            .control
             .waiters
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -152,17 +98,17 @@ impl Base {
     }
 
     pub(crate) fn set_nonblocking(&self, nonblocking: bool) {
-        self.shared
+        self.control
             .nonblocking
             .store(nonblocking, Ordering::Relaxed);
     }
 
     pub(crate) fn is_nonblocking(&self) -> bool {
-        self.shared.nonblocking.load(Ordering::Relaxed)
+        self.control.nonblocking.load(Ordering::Relaxed)
     }
 
     fn check_cancelled(&self) -> io::Result<()> {
-        if self.shared.cancelled.load(Ordering::SeqCst) {
+        if self.control.cancelled.load(Ordering::SeqCst) {
             return Err(Cancelled::error());
         }
         Ok(())
@@ -185,11 +131,11 @@ impl Base {
     /// `recv` rather than a failed `recv` + `poll` + `recv`, while a bulk stream
     /// (whose reads fill their buffer) goes straight to `recv`.
     pub(crate) fn receive(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let wait_first = self.shared.read_drained.load(Ordering::Relaxed);
+        let wait_first = self.control.read_drained.load(Ordering::Relaxed);
         let n = self.blocking_after(Op::Read, Interest::Read, wait_first, |s| {
             s.recv(sys::as_uninit(buf))
         })?;
-        self.shared
+        self.control
             .read_drained
             .store(n < buf.len(), Ordering::Relaxed);
         Ok(n)
@@ -245,7 +191,7 @@ impl Base {
         kind: Op,
     ) -> io::Result<()> {
         let waker = Waker::current()?;
-        self.shared
+        self.control
             .waiters
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -253,7 +199,7 @@ impl Base {
         let result = self.wait_registered(interest, deadline, &waker, kind);
         {
             let mut waiters = self
-                .shared
+                .control
                 .waiters
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);

@@ -6,8 +6,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use socket2::{Domain, Protocol, SockAddr, Type};
 
-use crate::blocking::datagram::DatagramSocket;
-use crate::blocking::stream::Socket;
 use crate::sys;
 
 /// The address family of a new socket.
@@ -23,7 +21,7 @@ pub enum Family {
     V6,
 }
 
-/// Options for a new socket; made by [`Socket::builder`].
+/// Options for a new socket; made by [`Socket::builder`](crate::Socket::builder).
 ///
 /// ```
 /// use sockarc::{Family, Socket};
@@ -79,29 +77,24 @@ impl SocketBuilder {
         self
     }
 
-    /// Creates and binds a stream socket (`CSocket::Create`).
-    ///
-    /// # Errors
-    /// The system's error: `AddrInUse` for a port taken, `AddrNotAvailable` for an
-    /// address not on this host, an address that contradicts the family.
-    pub fn create(self) -> io::Result<Socket> {
-        let (socket, local) = self.open(Type::STREAM, Protocol::TCP, true)?;
-        Socket::created(socket, local)
-    }
-
     /// Creates and binds a stream socket for an event loop.
     pub(crate) fn open_stream(self) -> io::Result<socket2::Socket> {
         self.open(Type::STREAM, Protocol::TCP, true)
             .map(|(socket, _)| socket)
     }
 
-    /// Creates and binds a datagram socket (`CSocket::Create(nPort, SOCK_DGRAM)`).
+    /// Creates and binds a stream socket for a blocking [`Socket`]; returns
+    /// it and the address asked for.
     ///
-    /// # Errors
-    /// As [`create`](Self::create).
-    pub fn create_datagram(self) -> io::Result<DatagramSocket> {
-        let (socket, _) = self.open(Type::DGRAM, Protocol::UDP, false)?;
-        DatagramSocket::from_socket2(socket)
+    /// [`Socket`]: crate::Socket
+    pub(crate) fn open_blocking_stream(self) -> io::Result<(socket2::Socket, SockAddr)> {
+        self.open(Type::STREAM, Protocol::TCP, true)
+    }
+
+    /// Creates and binds a datagram socket.
+    pub(crate) fn open_datagram(self) -> io::Result<socket2::Socket> {
+        self.open(Type::DGRAM, Protocol::UDP, false)
+            .map(|(socket, _)| socket)
     }
 
     /// Creates and binds; returns the socket and the address asked for.

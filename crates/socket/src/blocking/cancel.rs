@@ -6,7 +6,7 @@ use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::blocking::base::Shared;
+use crate::blocking::control::Control;
 
 /// A cloneable, thread-safe handle that cancels the blocking calls of one socket.
 ///
@@ -29,24 +29,24 @@ use crate::blocking::base::Shared;
 /// ```
 #[derive(Clone)]
 pub struct CancelHandle {
-    shared: Arc<Shared>,
+    control: Arc<Control>,
 }
 
 impl CancelHandle {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        CancelHandle { shared }
+    pub(crate) fn new(control: Arc<Control>) -> Self {
+        CancelHandle { control }
     }
 
     /// Cancels the socket's blocking call in progress, if any, and every later
     /// one until cleared.
     pub fn cancel(&self) {
-        self.shared.cancelled.store(true, Ordering::SeqCst);
-        self.shared.wake_waiters();
+        self.control.cancelled.store(true, Ordering::SeqCst);
+        self.control.wake_waiters();
     }
 
     /// Whether the socket is cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.shared.cancelled.load(Ordering::SeqCst)
+        self.control.cancelled.load(Ordering::SeqCst)
     }
 }
 

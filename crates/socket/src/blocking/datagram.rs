@@ -8,9 +8,10 @@ use std::os::fd::AsRawFd;
 use socket2::MaybeUninitSlice;
 
 use crate::addr::canonical;
-use crate::blocking::base::{Base, Op};
-use crate::blocking::builder::SocketBuilder;
 use crate::addr::resolve;
+use crate::blocking::base::Base;
+use crate::blocking::builder::SocketBuilder;
+use crate::blocking::control::Op;
 use crate::blocking::shared_methods::shared_socket_methods;
 use crate::sys::{self, Interest};
 
@@ -24,6 +25,16 @@ pub struct Datagram {
     /// The datagram was longer than the buffer and its tail is lost
     /// (`WSAEMSGSIZE` in Winsock, `MSG_TRUNC` here).
     pub truncated: bool,
+}
+
+impl SocketBuilder {
+    /// Creates and binds a datagram socket (`CSocket::Create(nPort, SOCK_DGRAM)`).
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    pub fn create_datagram(self) -> io::Result<DatagramSocket> {
+        DatagramSocket::from_socket2(self.open_datagram()?)
+    }
 }
 
 /// A blocking UDP socket: `CSocket::Create(nPort, SOCK_DGRAM)`.

@@ -3,6 +3,8 @@
 //!
 //! - [`base`]: the one loop every blocking call goes through (try, wait for
 //!   readiness, try again, within the call's deadline, until cancelled);
+//! - [`control`]: what a socket shares with its cancel handles and blocked
+//!   threads (cancel flag, wakers, timeouts);
 //! - [`cancel`]: cancelling a blocked call from another thread;
 //! - [`builder`]: creating sockets with an address, family and port;
 //! - [`stream`] and [`datagram`]: `CSocket` with `SOCK_STREAM` and `SOCK_DGRAM`;
@@ -13,6 +15,7 @@
 pub(crate) mod base;
 pub(crate) mod builder;
 pub(crate) mod cancel;
+pub(crate) mod control;
 pub(crate) mod datagram;
 pub(crate) mod file;
 pub(crate) mod shared_methods;

@@ -29,23 +29,25 @@ macro_rules! shared_socket_methods {
             /// waits forever. A receive that waited that long fails with
             /// `ErrorKind::TimedOut`.
             pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) {
-                self.base.set_timeout(crate::blocking::base::Op::Read, timeout);
+                self.base
+                    .set_timeout(crate::blocking::control::Op::Read, timeout);
             }
 
             /// Limits how long a send may wait for buffer space; `None` (the
             /// default) waits forever.
             pub fn set_write_timeout(&self, timeout: Option<std::time::Duration>) {
-                self.base.set_timeout(crate::blocking::base::Op::Write, timeout);
+                self.base
+                    .set_timeout(crate::blocking::control::Op::Write, timeout);
             }
 
             /// The read timeout.
             pub fn read_timeout(&self) -> Option<std::time::Duration> {
-                self.base.timeout(crate::blocking::base::Op::Read)
+                self.base.timeout(crate::blocking::control::Op::Read)
             }
 
             /// The write timeout.
             pub fn write_timeout(&self) -> Option<std::time::Duration> {
-                self.base.timeout(crate::blocking::base::Op::Write)
+                self.base.timeout(crate::blocking::control::Op::Write)
             }
 
             /// A handle that cancels this socket's blocking calls from any thread

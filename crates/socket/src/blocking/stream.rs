@@ -8,15 +8,28 @@ use std::time::{Duration, Instant};
 use socket2::SockAddr;
 
 use crate::addr::canonical;
-use crate::blocking::base::{Base, Op};
-use crate::blocking::builder::SocketBuilder;
 use crate::addr::resolve;
+use crate::blocking::base::Base;
+use crate::blocking::builder::SocketBuilder;
+use crate::blocking::control::Op;
 use crate::blocking::shared_methods::shared_socket_methods;
 use crate::sys::{self, Interest};
 
 /// MFC's default backlog of 5 was a Winsock 1 limit; this is Linux's `SOMAXCONN`
 /// of old.
 const DEFAULT_BACKLOG: i32 = 128;
+
+impl SocketBuilder {
+    /// Creates and binds a stream socket (`CSocket::Create`).
+    ///
+    /// # Errors
+    /// The system's error: `AddrInUse` for a port taken, `AddrNotAvailable` for an
+    /// address not on this host, an address that contradicts the family.
+    pub fn create(self) -> io::Result<Socket> {
+        let (socket, local) = self.open_blocking_stream()?;
+        Socket::created(socket, local)
+    }
+}
 
 /// A blocking TCP socket: `CSocket` with `SOCK_STREAM`.
 ///

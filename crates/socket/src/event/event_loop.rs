@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use mio::{Poll, Token, Waker};
 
 use crate::event::async_socket::AsyncSocket;
-use crate::event::notify::{Handler, Note};
+use crate::event::events::Note;
 use crate::event::probe::SocketProbe;
 use crate::event::rules::{Post, Ready, Rules};
 use crate::sys;
@@ -524,6 +524,53 @@ impl Post for Queue<'_> {
             error,
         });
     }
+}
+
+/// What a socket's owner is told (`CAsyncSocket`'s `On…` overrides). Every method
+/// has a default that does nothing, as in MFC.
+///
+/// Each gets the loop, so it can receive, send, accept, create or close sockets,
+/// change masks and set timers, even pump the loop as a modal wait does (see
+/// [`EventLoop::run_once`]: the socket's own notifications then wait until the
+/// method returns); and the socket it is about. `error` is MFC's
+/// `nErrorCode`: `None` for success.
+///
+/// The rules are `WSAAsyncSelect`'s. After `on_receive`, no other `on_receive`
+/// comes until [`EventLoop::receive`] is called on the socket; if data then
+/// remains, it comes at once (one receive per notification is the intended use).
+/// The same holds for `on_accept` and [`EventLoop::accept`], and for
+/// `on_out_of_band_data`. `on_send` comes when the socket connects or is
+/// accepted, when [`EventLoop::async_select`] enables it on a writable socket,
+/// after a send that would have blocked, once it can go on, and when the
+/// connection breaks while a send is blocked (even after `on_close`), so the
+/// next send reports the error. `on_connect` and `on_close` come once.
+/// `on_close` comes only after every received byte was read, even after a
+/// reset: what the peer sent before it comes first as `on_receive`, then
+/// `on_close` with `ConnectionReset`. An `accept` that fails for lack of
+/// descriptors or memory pauses `on_accept` for 100 ms rather than announcing
+/// the same connection again at once. Nothing comes for a socket after it is
+/// closed, even if it was queued.
+#[allow(unused_variables)]
+pub trait Handler: 'static {
+    /// A connection waits on a listening socket (`OnAccept`).
+    fn on_accept(&mut self, ev: &mut EventLoop, socket: AsyncSocket, error: Option<io::Error>) {}
+    /// A connect finished, successfully or not (`OnConnect`).
+    fn on_connect(&mut self, ev: &mut EventLoop, socket: AsyncSocket, error: Option<io::Error>) {}
+    /// Data can be received (`OnReceive`).
+    fn on_receive(&mut self, ev: &mut EventLoop, socket: AsyncSocket, error: Option<io::Error>) {}
+    /// Data can be sent (`OnSend`).
+    fn on_send(&mut self, ev: &mut EventLoop, socket: AsyncSocket, error: Option<io::Error>) {}
+    /// Out-of-band data can be received (`OnOutOfBandData`).
+    fn on_out_of_band_data(
+        &mut self,
+        ev: &mut EventLoop,
+        socket: AsyncSocket,
+        error: Option<io::Error>,
+    ) {
+    }
+    /// The peer closed the connection (`None`) or reset it (`ConnectionReset`)
+    /// (`OnClose`).
+    fn on_close(&mut self, ev: &mut EventLoop, socket: AsyncSocket, error: Option<io::Error>) {}
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::event::notify::{Events, Note};
+use crate::event::events::{Events, Note};
 use crate::sys::{self, Readiness};
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::event::notify::Events;
+use crate::event::events::Events;
 use crate::event::probe::seam::{self, Call};
 
 /// What the handler saw: bytes received per `on_receive`, and `on_close`.
@@ -70,7 +70,10 @@ fn a_request_arriving_during_the_level_check_is_received_not_taken_for_a_close()
         log: log.clone(),
         first: 64,
     };
-    let rules = Rules::new(Events::READ | Events::CLOSE, crate::event::rules::Phase::Connected);
+    let rules = Rules::new(
+        Events::READ | Events::CLOSE,
+        crate::event::rules::Phase::Connected,
+    );
     let socket = socket2::Socket::from(server);
     let fd = socket.as_raw_fd();
     let conn = ev.insert(socket, rules, Box::new(reader)).unwrap();
