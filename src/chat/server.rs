@@ -36,6 +36,13 @@ pub const SHUTDOWN_LINE: &str = "The discussion server has shutdown";
 /// is longer).
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
+/// Connections the kernel queues for the server before it drops handshakes
+/// (capped by `net.core.somaxconn`).
+const BACKLOG: i32 = 1024;
+
+/// Connections accepted per `on_accept` at most.
+const ACCEPT_BATCH: usize = 64;
+
 /// How long a shutdown waits for clients to close before exiting anyway.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -250,6 +257,20 @@ struct Listener(Shared);
 
 impl Handler for Listener {
     fn on_accept(&mut self, ev: &mut EventLoop, listener: AsyncSocket, _: Option<io::Error>) {
+        // Every connection waiting, up to a batch: clients that connect faster
+        // than one accept per turn would otherwise fill the backlog, and the
+        // kernel would drop the handshakes of the next ones.
+        for _ in 0..ACCEPT_BATCH {
+            if !self.accept_one(ev, listener) {
+                return;
+            }
+        }
+    }
+}
+
+impl Listener {
+    /// Accepts one connection; `false` when none waits or the accept failed.
+    fn accept_one(&mut self, ev: &mut EventLoop, listener: AsyncSocket) -> bool {
         match ev.accept(listener, Connection(Rc::clone(&self.0))) {
             Ok((socket, peer)) => {
                 let mut chat = self.0.borrow_mut();
@@ -262,7 +283,7 @@ impl Handler for Listener {
                     let max = chat.config.max_clients;
                     tracing::warn!(%peer, "refused: already {max} clients");
                     ev.close(socket);
-                    return;
+                    return true;
                 }
                 tracing::info!(%peer, "joined");
                 let archive = SocketArchive::new(chat.config.encoding.options());
@@ -279,8 +300,9 @@ impl Handler for Listener {
                         told_close: false,
                     },
                 );
+                true
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => false,
             Err(e) => {
                 // The loop pauses on_accept after a failure for lack of
                 // descriptors; the log says it once, not once per retry.
@@ -289,6 +311,7 @@ impl Handler for Listener {
                     tracing::warn!("accept failed: {e}; retrying quietly");
                 }
                 chat.accept_failures += 1;
+                false
             }
         }
     }
@@ -357,7 +380,7 @@ pub fn run(
         Events::ALL,
         Listener(Rc::clone(&chat)),
     )?;
-    ev.listen(listener)?;
+    ev.listen_backlog(listener, BACKLOG)?;
     listening(ev.local_addr(listener)?);
     let timeouts = [config.partial_timeout, config.idle_timeout];
     if let Some(shortest) = timeouts.into_iter().flatten().min() {
