@@ -493,7 +493,9 @@ fn join(server: &Server, name: &str) -> TcpStream {
 #[test]
 #[ignore = "load: 2,000 connections; cargo test --release --test chat -- --ignored"]
 fn descriptors_stay_flat_over_2000_connect_and_reset_cycles() {
-    let server = server(&[]);
+    // The cap is not what this test is about: connections reset faster than
+    // the server drops them may briefly number more than the default 1,024.
+    let server = server(&["--max-clients", "4096"]);
     drop(join(&server, "first"));
     let before = descriptors(&server);
     for c in 0..2000 {
@@ -506,10 +508,20 @@ fn descriptors_stay_flat_over_2000_connect_and_reset_cycles() {
             .unwrap();
         drop(stream);
     }
-    // A client served after the churn shows the server has handled it all.
-    drop(join(&server, "last"));
-    let after = descriptors(&server);
-    assert!(after <= before + 1, "descriptors {before} -> {after}");
+    // A client served after the churn shows the server is still serving; the
+    // resets it has not handled yet are dropped within a few seconds.
+    let last = join(&server, "last");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut after = descriptors(&server);
+    while after > before + 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "descriptors {before} -> {after} after 10 s"
+        );
+        std::thread::park_timeout(Duration::from_millis(20));
+        after = descriptors(&server);
+    }
+    drop(last);
 }
 
 /// Out of descriptors (`RLIMIT_NOFILE` 64, 120 clients), the server neither

@@ -41,7 +41,7 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 const BACKLOG: i32 = 1024;
 
 /// Connections accepted per `on_accept` at most.
-const ACCEPT_BATCH: usize = 64;
+const ACCEPT_BATCH: usize = 16;
 
 /// How long a shutdown waits for clients to close before exiting anyway.
 const DRAIN: Duration = Duration::from_secs(5);
