@@ -1,4 +1,4 @@
-//! Addresses: host names to addresses, as `CAsyncSocket::Connect` takes them (a
+//! Addresses and listening: host names to addresses, as `CAsyncSocket::Connect` takes them (a
 //! dotted or IPv6 literal is used as it is, anything else is resolved with
 //! `getaddrinfo`), and socket addresses back as the user gave them.
 
@@ -6,6 +6,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use socket2::SockAddr;
+
+/// The backlog of `Listen()` without one, for both layers. MFC's default of 5
+/// was a Winsock 1 limit; this is Linux's `SOMAXCONN` of old.
+pub(crate) const DEFAULT_BACKLOG: i32 = 128;
 
 /// Every address of `host`, in the resolver's order. Literals (`127.0.0.1`,
 /// `::1`, `[::1]`) are not looked up. Resolution blocks, as `gethostbyname` did.

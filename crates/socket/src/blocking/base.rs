@@ -123,7 +123,12 @@ impl Base {
         interest: Interest,
         op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> io::Result<T> {
-        self.blocking_after(kind, interest, false, op)
+        self.run(kind, interest, self.deadline(kind), false, op)
+    }
+
+    /// When a call of `kind` starting now must end, by its timeout.
+    pub(crate) fn deadline(&self, kind: Op) -> Option<Instant> {
+        self.timeout(kind).map(|t| Instant::now() + t)
     }
 
     /// A receive of stream data into `buf`, waiting first when the last one
@@ -132,7 +137,8 @@ impl Base {
     /// (whose reads fill their buffer) goes straight to `recv`.
     pub(crate) fn receive(&self, buf: &mut [u8]) -> io::Result<usize> {
         let wait_first = self.control.read_drained.load(Ordering::Relaxed);
-        let n = self.blocking_after(Op::Read, Interest::Read, wait_first, |s| {
+        let deadline = self.deadline(Op::Read);
+        let n = self.run(Op::Read, Interest::Read, deadline, wait_first, |s| {
             s.recv(sys::as_uninit(buf))
         })?;
         self.control
@@ -141,22 +147,26 @@ impl Base {
         Ok(n)
     }
 
-    /// Runs `op` as [`blocking`](Self::blocking) does, after one wait for
-    /// `interest` if `wait_first`.
+    /// The one loop every blocking call goes through: runs `op` until it does
+    /// not answer `WouldBlock`, waiting for `interest` between attempts (and
+    /// once before the first if `wait_first`), until `deadline`, failing with
+    /// `TimedOut` (naming `kind`) or a cancel. `op` may keep state between
+    /// attempts (a send's progress). In non-blocking mode the first
+    /// `WouldBlock` is returned as it is.
     ///
     /// A deadline never ends the call unseen: the wait looks at the socket once
     /// more after the deadline (see [`sys::wait`]), and if it answers ready, `op`
     /// is tried once more. Only when that attempt too would block does the call
     /// fail with `TimedOut`, so a socket that polls ready while its operation
     /// would block cannot hold the call past its deadline.
-    fn blocking_after<T>(
+    pub(crate) fn run<T>(
         &self,
         kind: Op,
         interest: Interest,
+        deadline: Option<Instant>,
         wait_first: bool,
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> io::Result<T> {
-        let deadline = self.timeout(kind).map(|t| Instant::now() + t);
         // The last wait ended after the deadline: the attempt that follows is
         // the last one.
         let mut late = false;
@@ -184,12 +194,7 @@ impl Base {
     /// Waits once for `interest`, or fails with `TimedOut` or `Cancelled`. A
     /// deadline that has already passed still gets one zero-timeout `poll(2)`:
     /// `TimedOut` only if the socket is not ready then either.
-    pub(crate) fn wait(
-        &self,
-        interest: Interest,
-        deadline: Option<Instant>,
-        kind: Op,
-    ) -> io::Result<()> {
+    fn wait(&self, interest: Interest, deadline: Option<Instant>, kind: Op) -> io::Result<()> {
         let waker = Waker::current()?;
         self.control
             .waiters

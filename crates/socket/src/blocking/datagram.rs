@@ -40,7 +40,8 @@ impl SocketBuilder {
 /// A blocking UDP socket: `CSocket::Create(nPort, SOCK_DGRAM)`.
 ///
 /// Datagrams keep their boundaries, may be lost, duplicated or reordered.
-/// Timeouts and cancellation work as on [`Socket`](crate::Socket).
+/// Timeouts and cancellation work as on [`Socket`](crate::Socket), which lists
+/// the methods the two share.
 ///
 /// ```
 /// use std::net::Ipv4Addr;

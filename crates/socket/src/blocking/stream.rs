@@ -15,10 +15,6 @@ use crate::blocking::control::Op;
 use crate::blocking::shared_methods::shared_socket_methods;
 use crate::sys::{self, Interest};
 
-/// MFC's default backlog of 5 was a Winsock 1 limit; this is Linux's `SOMAXCONN`
-/// of old.
-const DEFAULT_BACKLOG: i32 = 128;
-
 impl SocketBuilder {
     /// Creates and binds a stream socket (`CSocket::Create`).
     ///
@@ -41,6 +37,23 @@ impl SocketBuilder {
 ///
 /// `&Socket` is `Read` and `Write`, so one thread may receive while another
 /// sends.
+///
+/// # Timeouts
+/// Four, each `None` (wait for ever) by default, each ending a blocked call
+/// with `ErrorKind::TimedOut`: [`set_connect_timeout`](Self::set_connect_timeout)
+/// (for all the addresses of one `connect` together),
+/// [`set_accept_timeout`](Self::set_accept_timeout),
+/// [`set_read_timeout`](Self::set_read_timeout) and
+/// [`set_write_timeout`](Self::set_write_timeout) (for the whole of one
+/// `send`).
+///
+/// # Methods shared with `DatagramSocket`
+/// One macro (`blocking/shared_methods.rs`) writes these for both types:
+/// `local_addr`, `peer_addr`, `set_read_timeout`, `set_write_timeout`,
+/// `read_timeout`, `write_timeout`, `cancel_handle`, `clear_cancel`,
+/// `is_blocking`, `set_nonblocking`, `set_send_buffer_size`,
+/// `send_buffer_size`, `set_recv_buffer_size`, `recv_buffer_size`,
+/// `take_error`, and the `AsRawFd`, `AsFd` and `Into<OwnedFd>` traits.
 ///
 /// ```
 /// use std::net::Ipv4Addr;
@@ -120,7 +133,7 @@ impl Socket {
     /// # Errors
     /// The error of `listen(2)`.
     pub fn listen(&self) -> io::Result<()> {
-        self.listen_backlog(DEFAULT_BACKLOG)
+        self.listen_backlog(crate::addr::DEFAULT_BACKLOG)
     }
 
     /// Listens with an explicit backlog (`CSocket::Listen(nConnectionBacklog)`).
@@ -184,7 +197,7 @@ impl Socket {
     /// As [`connect`](Self::connect); `AddrNotAvailable` when no address is of
     /// this socket's family.
     pub fn connect_addrs(&self, addrs: &[SocketAddr]) -> io::Result<()> {
-        let deadline = self.base.timeout(Op::Connect).map(|t| Instant::now() + t);
+        let deadline = self.base.deadline(Op::Connect);
         let mut last_error = None;
         for &addr in addrs {
             let Some(target) = self.base.target(addr)? else {
@@ -230,11 +243,14 @@ impl Socket {
                 if self.base.is_nonblocking() {
                     return Err(io::ErrorKind::WouldBlock.into());
                 }
-                self.base.wait(Interest::Write, deadline, Op::Connect)?;
-                match self.base.socket.take_error()? {
-                    Some(e) => Err(e),
-                    None => Ok(()),
-                }
+                // Writable once the connect finished, either way.
+                self.base
+                    .run(Op::Connect, Interest::Write, deadline, true, |s| {
+                        match s.take_error()? {
+                            Some(e) => Err(e),
+                            None => Ok(()),
+                        }
+                    })
             }
             Err(e) => Err(e),
         }
@@ -248,23 +264,15 @@ impl Socket {
     /// [write timeout](Self::set_write_timeout), counted for the whole call; a
     /// cancel. Bytes sent before the error are not reported, as in MFC.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        let deadline = self.base.timeout(Op::Write).map(|t| Instant::now() + t);
         let mut sent = 0;
-        while sent < buf.len() {
-            match self
-                .base
-                .socket
-                .send_with_flags(&buf[sent..], sys::SEND_FLAGS)
-            {
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && !self.base.is_nonblocking() => {
-                    self.base.wait(Interest::Write, deadline, Op::Write)?;
+        let deadline = self.base.deadline(Op::Write);
+        self.base
+            .run(Op::Write, Interest::Write, deadline, false, |s| {
+                while sent < buf.len() {
+                    sent += s.send_with_flags(&buf[sent..], sys::SEND_FLAGS)?;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(sent)
+                Ok(sent)
+            })
     }
 
     /// Receives what has arrived, waiting for at least one byte
@@ -297,9 +305,13 @@ impl Socket {
     /// ([`set_out_of_band_inline`](Self::set_out_of_band_inline)); `TimedOut`
     /// after the read timeout; a cancel.
     pub fn receive_out_of_band(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let deadline = self.base.timeout(Op::Read).map(|t| Instant::now() + t);
-        self.base.wait(Interest::Priority, deadline, Op::Read)?;
-        self.base.socket.recv_out_of_band(sys::as_uninit(buf))
+        let deadline = self.base.deadline(Op::Read);
+        // Waits first: with no urgent data, `recv(MSG_OOB)` fails at once
+        // (`EINVAL`) rather than answering `WouldBlock`.
+        self.base
+            .run(Op::Read, Interest::Priority, deadline, true, |s| {
+                s.recv_out_of_band(sys::as_uninit(buf))
+            })
     }
 
     /// Bytes that can be received without waiting (`IOCtl(FIONREAD)`).

@@ -55,7 +55,7 @@ impl EventLoop {
     /// # Errors
     /// The error of `listen(2)`; `NotFound` for a closed socket.
     pub fn listen(&mut self, socket: AsyncSocket) -> io::Result<()> {
-        self.listen_backlog(socket, 128)
+        self.listen_backlog(socket, crate::addr::DEFAULT_BACKLOG)
     }
 
     /// Listens with an explicit backlog (`Listen(nConnectionBacklog)`).
