@@ -1,8 +1,10 @@
 //! Logs on standard error, through `tracing`. A server must not stop because its
 //! log went away: when stderr is closed, lines are dropped (tracing-subscriber
-//! would report the failed write with `eprintln!`, which panics).
+//! would report the failed write with `eprintln!`, which panics). Colours only
+//! on a terminal, timestamps only off one: a log file or a service manager's
+//! journal gets plain lines with the time, a person at a terminal sees colour.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 /// Standard error, with write errors swallowed.
 struct LossyStderr;
@@ -20,9 +22,14 @@ impl Write for LossyStderr {
 
 /// Installs the process's log subscriber: INFO and above, on stderr.
 pub fn init() {
-    tracing_subscriber::fmt()
+    let terminal = io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
         .with_writer(|| LossyStderr)
         .with_target(false)
-        .without_time()
-        .init();
+        .with_ansi(terminal);
+    if terminal {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
 }
