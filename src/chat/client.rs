@@ -6,7 +6,7 @@ use std::net::Shutdown;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use sockarc::archive::{Archive, Cause};
+use sockarc::archive::Archive;
 use sockarc::SocketFile;
 
 use crate::escape::escape;
@@ -66,8 +66,8 @@ pub fn run(
         std::thread::spawn(move || {
             let mut ar_in = Archive::load_with(&*file, encoding.options());
             let result = loop {
-                match ar_in.read::<CMsg>() {
-                    Ok(message) => {
+                match ar_in.read_or_end::<CMsg>() {
+                    Ok(Some(message)) => {
                         let printed = message
                             .history
                             .iter()
@@ -79,9 +79,8 @@ pub fn run(
                             break Ok(());
                         }
                     }
-                    Err(e) if e.cause() == Cause::EndOfFile && ar_in.is_buffer_empty() => {
-                        break Ok(())
-                    }
+                    // The server closed between two messages.
+                    Ok(None) => break Ok(()),
                     Err(e) => break Err(io::Error::other(format!("receive from {at}: {e}"))),
                 }
             };

@@ -160,7 +160,7 @@ fn fill<R: Read + ?Sized>(
             regrow(buf, at.end, at.end.saturating_mul(2));
         }
         let ended = match inner.read(&mut buf[at.end..]) {
-            Ok(0) => "the input ended",
+            Ok(0) => INPUT_ENDED,
             Ok(n) => {
                 at.end += n;
                 if at.end == buf.len() {
@@ -186,6 +186,10 @@ fn fill<R: Read + ?Sized>(
     }
     (at, Ok(()))
 }
+
+/// How an [`Error::EndOfFile`] says the reader reached its end (rather than the
+/// peer resetting the connection).
+const INPUT_ENDED: &str = "the input ended";
 
 /// One entry of the load array: index 0 is null, then classes and objects in the
 /// order the stream introduced them.
@@ -405,6 +409,45 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         self.read_whole()
     }
 
+    /// The next value, or `None` at a clean end of the input: the reader ended
+    /// exactly where a value would begin, with no byte of it read. An end
+    /// inside the value is still [`Error::EndOfFile`], so a cut stream is never
+    /// taken for a finished one (MFC leaves this to `IsBufferEmpty` and a
+    /// caught `CArchiveException::endOfFile`).
+    ///
+    /// ```
+    /// use mfc_archive::{Archive, Cause};
+    ///
+    /// // Two WORDs, then the end: both come back, then `None`.
+    /// let mut ar = Archive::load(&[0x01, 0x00, 0x02, 0x00][..]);
+    /// assert_eq!(ar.read_or_end::<u16>()?, Some(1));
+    /// assert_eq!(ar.read_or_end::<u16>()?, Some(2));
+    /// assert_eq!(ar.read_or_end::<u16>()?, None);
+    ///
+    /// // A DWORD cut after two of its bytes is an error, not an end.
+    /// let mut ar = Archive::load(&[0x01, 0x00][..]);
+    /// assert_eq!(ar.read_or_end::<u32>().unwrap_err().cause(), Cause::EndOfFile);
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`read`](Self::read); a connection reset where the next value would
+    /// begin is [`Error::EndOfFile`] too, since the peer may have lost what it
+    /// meant to send.
+    pub fn read_or_end<T: Load>(&mut self) -> Result<Option<T>> {
+        if self.pos == self.end && self.unit.is_none() {
+            let start = self.offset();
+            match self.refill(1, start, || "a value".to_owned()) {
+                Ok(()) => {}
+                Err(Error::EndOfFile { expected, .. }) if expected.contains(INPUT_ENDED) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.read().map(Some)
+    }
+
     /// [`read`](Self::read) as a unit of its own, out of the hot path.
     #[inline(never)]
     fn read_whole<T: Load>(&mut self) -> Result<T> {
@@ -604,7 +647,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     fn read_direct(&mut self, dst: &mut [u8], start: u64) -> Result<usize> {
         loop {
             let ended = match self.inner.read(dst) {
-                Ok(0) => "the input ended",
+                Ok(0) => INPUT_ENDED,
                 Ok(n) => {
                     self.base += n as u64;
                     return Ok(n);

@@ -366,3 +366,30 @@ fn a_count_past_the_message_limit_still_fails_at_the_limit() {
     }
     assert!(calls <= 514, "failed after {calls} bytes");
 }
+
+/// `read_or_end`: `None` only when the input ends where a value would begin;
+/// a value cut short, or a reset at the boundary, is an error.
+#[test]
+fn read_or_end_tells_a_clean_end_from_a_cut_value_and_a_reset() {
+    // archive-format.md: a WORD is two little-endian bytes.
+    let whole = hex("34 12 78 56");
+    let mut ar = Archive::load(&whole[..]);
+    assert_eq!(ar.read_or_end::<u16>().unwrap(), Some(0x1234));
+    assert_eq!(ar.read_or_end::<u16>().unwrap(), Some(0x5678));
+    assert_eq!(ar.read_or_end::<u16>().unwrap(), None);
+
+    let cut_bytes = hex("34 12 78");
+    let mut ar = Archive::load(&cut_bytes[..]);
+    assert_eq!(ar.read_or_end::<u16>().unwrap(), Some(0x1234));
+    let cut = ar.read_or_end::<u16>().unwrap_err();
+    assert!(matches!(cut, Error::EndOfFile { offset: 2, .. }), "{cut:?}");
+
+    // The peer resets where the next value would begin.
+    let mut ar = Archive::load(Pieces::new(
+        io::ErrorKind::ConnectionReset,
+        &[&hex("34 12")],
+    ));
+    assert_eq!(ar.read_or_end::<u16>().unwrap(), Some(0x1234));
+    let reset = ar.read_or_end::<u16>().unwrap_err();
+    assert!(matches!(reset, Error::EndOfFile { .. }), "{reset:?}");
+}
