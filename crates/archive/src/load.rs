@@ -545,6 +545,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// # Ok::<(), mfc_archive::Error>(())
     /// ```
     ///
+    /// Called inside another `read_message` (or inside a value's `load`), it
+    /// never answers `None`: running out of input there fails the outer
+    /// message, which is undone whole and answers `None` itself, so no value
+    /// goes on with bytes that belong to another.
+    ///
     /// # Errors
     /// Whatever `f` returns other than running out of input: a bad tag, an
     /// unknown class, end of file (the stream ended for good), an I/O error;
@@ -553,6 +558,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         &mut self,
         f: impl FnOnce(&mut Loading<'_>) -> Result<T>,
     ) -> Result<Option<T>> {
+        // Inside another message (or value), "not yet" is the outer one's to
+        // answer: the error goes up, and the outer unit undoes all of it.
+        if self.unit.is_some() {
+            return self.unit(Keep::Message, f).map(Some);
+        }
         let result = self.unit(Keep::Message, |ar| {
             let wanted = ar.wanted.saturating_sub(ar.offset());
             if wanted > (ar.end - ar.pos) as u64 {

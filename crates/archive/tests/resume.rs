@@ -393,3 +393,56 @@ fn read_or_end_tells_a_clean_end_from_a_cut_value_and_a_reset() {
     let reset = ar.read_or_end::<u16>().unwrap_err();
     assert!(matches!(reset, Error::EndOfFile { .. }), "{reset:?}");
 }
+
+/// A `read_message` inside another waits with it: the inner one's "not yet"
+/// undoes the outer message too, rather than letting the outer go on with
+/// the bytes the inner value should have taken.
+#[test]
+fn a_nested_read_message_that_must_wait_makes_the_outer_one_wait() {
+    // A DWORD 0x12345678 and a WORD 0xABCD, the first two bytes first.
+    let mut ar = Archive::load(Pieces::new(
+        io::ErrorKind::WouldBlock,
+        &[&hex("78 56"), &hex("34 12 cd ab")],
+    ));
+    let mut message = |ar: &mut mfc_archive::Loading<'_>| {
+        let inner = ar.read_message(|ar| ar.read::<u32>())?;
+        Ok((inner, ar.read::<u16>()?))
+    };
+    assert_eq!(ar.read_message(&mut message).unwrap(), None, "not yet");
+    assert_eq!(
+        ar.read_message(&mut message).unwrap(),
+        Some((Some(0x1234_5678), 0xABCD)),
+        "as a clean read gives"
+    );
+}
+
+/// `read_raw` past the end fails the same way, and leaves the position in the
+/// same place, however the bytes arrived.
+#[test]
+fn read_raw_at_the_end_fails_alike_for_one_chunk_and_many() {
+    /// Gives `step` bytes per read, then the end.
+    struct Drip<'a>(&'a [u8], usize);
+    impl Read for Drip<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    // Five bytes for ten, and 90,000 for 100,000 (past the archive's buffer).
+    for (have, want) in [(5, 10), (90_000, 100_000)] {
+        let bytes: Vec<u8> = (0..have).map(|i| i as u8).collect();
+        let outcome = |step: usize| {
+            let mut ar = Archive::load(Drip(&bytes, step));
+            ar.read::<u8>().unwrap();
+            let mut buf = vec![0u8; want];
+            let err = ar.read_raw(&mut buf).unwrap_err();
+            (err.to_string(), ar.offset())
+        };
+        let whole = outcome(have);
+        for step in [1, 2, 3, 4096, 65536] {
+            assert_eq!(outcome(step), whole, "{have} bytes, {step} per read");
+        }
+    }
+}
