@@ -408,9 +408,9 @@ fn a_nested_read_message_that_must_wait_makes_the_outer_one_wait() {
         let inner = ar.read_message(|ar| ar.read::<u32>())?;
         Ok((inner, ar.read::<u16>()?))
     };
-    assert_eq!(ar.read_message(&mut message).unwrap(), None, "not yet");
+    assert_eq!(ar.read_message(message).unwrap(), None, "not yet");
     assert_eq!(
-        ar.read_message(&mut message).unwrap(),
+        ar.read_message(message).unwrap(),
         Some((Some(0x1234_5678), 0xABCD)),
         "as a clean read gives"
     );
