@@ -404,7 +404,7 @@ fn a_nested_read_message_that_must_wait_makes_the_outer_one_wait() {
         io::ErrorKind::WouldBlock,
         &[&hex("78 56"), &hex("34 12 cd ab")],
     ));
-    let mut message = |ar: &mut mfc_archive::Loading<'_>| {
+    let message = |ar: &mut mfc_archive::Loading<'_>| {
         let inner = ar.read_message(|ar| ar.read::<u32>())?;
         Ok((inner, ar.read::<u16>()?))
     };
