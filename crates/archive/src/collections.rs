@@ -142,7 +142,16 @@ drops_objects! {
     MapWordToOb: |entry| entry.1,
 }
 
-pub(crate) fn register_builtins(registry: &mut ClassRegistry) {
+impl Default for ClassRegistry {
+    /// MFC's serializable collections, registered.
+    fn default() -> Self {
+        let mut registry = ClassRegistry::empty();
+        register_builtins(&mut registry);
+        registry
+    }
+}
+
+fn register_builtins(registry: &mut ClassRegistry) {
     registry
         .register::<ObArray>()
         .register::<ObList>()

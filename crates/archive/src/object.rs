@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::collections;
 use crate::error::Result;
 use crate::{Load, Loading, Store, Storing};
 
@@ -311,18 +310,10 @@ impl Eq for RuntimeClass {}
 /// `Default` holds MFC's serializable collections (`CObArray`, `CObList`,
 /// `CStringArray`, `CStringList`, `CByteArray`, `CWordArray`, `CDWordArray`,
 /// `CMapStringToString`, `CMapStringToOb`, `CMapWordToOb`); [`ClassRegistry::empty`]
-/// holds none.
+/// holds none. (`Default` lives beside those classes, in `collections.rs`.)
 #[derive(Clone, Debug)]
 pub struct ClassRegistry {
     classes: HashMap<&'static str, RuntimeClass>,
-}
-
-impl Default for ClassRegistry {
-    fn default() -> Self {
-        let mut registry = ClassRegistry::empty();
-        collections::register_builtins(&mut registry);
-        registry
-    }
 }
 
 impl ClassRegistry {
