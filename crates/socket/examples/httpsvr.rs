@@ -8,12 +8,18 @@
 //! response goes out one chunk per `on_send`; after each chunk the socket is
 //! re-selected for `WRITE`, which brings the next `on_send` at once while the
 //! socket stays writable (HTTPSVR's `AsyncSelect(FD_WRITE | FD_CLOSE)` idiom), so
-//! a large file never holds up other clients.
+//! a large file never holds up other clients. A connection that neither sends
+//! nor takes anything for `--idle-timeout` seconds (default 30) is closed, so
+//! silent clients cannot hold descriptors for ever.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, ErrorKind, Read};
 use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use sockarc::{AsyncSocket, EventLoop, Events, Handler, Socket};
 
@@ -22,8 +28,12 @@ const MAX_REQUEST: usize = 8 * 1024;
 /// Bytes sent per `on_send`.
 const CHUNK: usize = 64 * 1024;
 
+/// When each connection last received or sent something.
+type Activity = Rc<RefCell<HashMap<AsyncSocket, Instant>>>;
+
 struct Server {
     root: PathBuf,
+    activity: Activity,
 }
 
 impl Handler for Server {
@@ -32,9 +42,11 @@ impl Handler for Server {
             root: self.root.clone(),
             head: Vec::new(),
             response: None,
+            activity: Rc::clone(&self.activity),
         };
         match ev.accept(listener, request) {
             Ok((conn, _)) => {
+                self.activity.borrow_mut().insert(conn, Instant::now());
                 // Read the request first; sending starts when it is complete.
                 let _ = ev.async_select(conn, Events::READ | Events::CLOSE);
             }
@@ -86,9 +98,14 @@ struct Request {
     root: PathBuf,
     head: Vec<u8>,
     response: Option<Response>,
+    activity: Activity,
 }
 
 impl Request {
+    fn heard_from(&self, conn: AsyncSocket) {
+        self.activity.borrow_mut().insert(conn, Instant::now());
+    }
+
     /// Sends the next chunk; closes when everything went or the peer is gone.
     fn send_chunk(&mut self, ev: &mut EventLoop, conn: AsyncSocket) {
         let Some(response) = self.response.as_mut() else {
@@ -102,6 +119,7 @@ impl Request {
         match ev.send(conn, &response.pending[..chunk]) {
             Ok(n) => {
                 response.pending.drain(..n);
+                self.activity.borrow_mut().insert(conn, Instant::now());
                 // The HTTPSVR idiom: re-select WRITE for the next on_send.
                 let _ = ev.async_select(conn, Events::WRITE | Events::CLOSE);
             }
@@ -122,7 +140,10 @@ impl Handler for Request {
         let mut buf = [0u8; 4096];
         match ev.receive(conn, &mut buf) {
             Ok(0) => return ev.close(conn),
-            Ok(n) => self.head.extend_from_slice(&buf[..n]),
+            Ok(n) => {
+                self.heard_from(conn);
+                self.head.extend_from_slice(&buf[..n]);
+            }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(_) => return ev.close(conn),
         }
@@ -294,7 +315,34 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn main() -> io::Result<()> {
+/// Closes every connection idle for `limit`, and forgets the closed ones.
+fn sweep(ev: &mut EventLoop, activity: &Activity, limit: Duration) {
+    let now = Instant::now();
+    activity.borrow_mut().retain(|&conn, last| {
+        if !ev.is_open(conn) {
+            return false;
+        }
+        if now.duration_since(*last) >= limit {
+            ev.close(conn);
+            return false;
+        }
+        true
+    });
+}
+
+fn main() {
+    if let Err(e) = serve() {
+        eprintln!("httpsvr: {e}");
+        std::process::exit(if e.kind() == ErrorKind::InvalidInput {
+            2
+        } else {
+            1
+        });
+    }
+}
+
+fn serve() -> io::Result<()> {
+    let mut idle = Duration::from_secs(30);
     let mut port = 8080u16;
     let mut host: IpAddr = [127, 0, 0, 1].into();
     let mut root = PathBuf::from(".");
@@ -304,23 +352,37 @@ fn main() -> io::Result<()> {
         let bad = || {
             io::Error::new(
                 ErrorKind::InvalidInput,
-                format!("usage: httpsvr --port P --root DIR [--host H] ({arg})"),
+                format!(
+                    "usage: httpsvr --port P --root DIR [--host H] [--idle-timeout SECONDS] ({arg})"
+                ),
             )
         };
         match arg.as_str() {
             "--port" => port = value.and_then(|v| v.parse().ok()).ok_or_else(bad)?,
             "--host" => host = value.and_then(|v| v.parse().ok()).ok_or_else(bad)?,
             "--root" => root = value.map(PathBuf::from).ok_or_else(bad)?,
+            "--idle-timeout" => {
+                let seconds: f64 = value.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+                idle = Duration::try_from_secs_f64(seconds).map_err(|_| bad())?;
+            }
             _ => return Err(bad()),
         }
     }
     let root = root.canonicalize()?;
     let mut ev = EventLoop::new()?;
+    let activity = Activity::default();
     let listener = ev.create_with(
         Socket::builder().address(host).port(port),
         Events::ALL,
-        Server { root },
+        Server {
+            root,
+            activity: Rc::clone(&activity),
+        },
     )?;
+    // Checked four times per timeout: a connection is closed at most a
+    // quarter late.
+    let period = (idle / 4).max(Duration::from_millis(10));
+    ev.set_timer(period, move |ev, _| sweep(ev, &activity, idle));
     ev.listen(listener)?;
     eprintln!("httpsvr: listening on {}", ev.local_addr(listener)?);
     ev.run()

@@ -137,3 +137,35 @@ fn urllib_load(server: &Server, requests: u32, threads: u32) -> (bool, String) {
     );
     (out.status.success(), report)
 }
+
+/// A client that connects and says nothing is closed after the idle timeout.
+#[test]
+fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let root = std::env::temp_dir().join(format!("sockarc-httpsvr-{}-idle", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    let args = [
+        OsStr::new("--host"),
+        OsStr::new("127.0.0.1"),
+        OsStr::new("--port"),
+        OsStr::new("0"),
+        OsStr::new("--root"),
+        root.as_os_str(),
+        OsStr::new("--idle-timeout"),
+        OsStr::new("0.2"),
+    ];
+    let (child, port) = common::spawn_example("httpsvr", &args);
+    let server = Server { child, port, root };
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    silent
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut silent, &mut rest).expect("closed, not timed out");
+    let waited = started.elapsed();
+    assert!(rest.is_empty());
+    assert!(
+        waited >= std::time::Duration::from_millis(150),
+        "closed after {waited:?}"
+    );
+}
