@@ -6,6 +6,7 @@
 mod chat;
 mod demo;
 mod escape;
+mod inspect;
 mod logging;
 mod netcat;
 mod signals;
@@ -89,6 +90,25 @@ enum Command {
         handle: String,
         #[command(flatten)]
         text: TextArgs,
+    },
+    /// Show the structure of an archive file with no layout: class tags and
+    /// the load-array indices they take, class references, strings, and the
+    /// bytes it cannot place, each with its offset ("?" marks a guess).
+    Inspect {
+        /// The file, or `-` for standard input.
+        file: String,
+        /// Start this many bytes into the file (inside a larger blob).
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// JSON, one object per item, instead of the indented tree.
+        #[arg(long)]
+        json: bool,
+        /// Show every item's bytes in hex beside it.
+        #[arg(long)]
+        hex: bool,
+        /// ANSI code page of strings without the Unicode marker.
+        #[arg(long, default_value = "1252", value_parser = parse_code_page)]
+        codepage: CodePage,
     },
     /// Listen, accept one connection, and print one `TYPE VALUE` line per TYPE.
     Recv {
@@ -307,6 +327,49 @@ fn recv(
     Ok(())
 }
 
+/// The most `inspect` reads: a document, not a disk image.
+const INSPECT_LIMIT: u64 = 256 << 20;
+
+fn inspect(file: &str, offset: usize, json: bool, hex: bool, codepage: CodePage) -> io::Result<()> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let source: Box<dyn Read> = if file == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(file)
+                .map_err(|e| io::Error::new(e.kind(), format!("open {file}: {e}")))?,
+        )
+    };
+    source
+        .take(INSPECT_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io::Error::new(e.kind(), format!("read {file}: {e}")))?;
+    if bytes.len() as u64 > INSPECT_LIMIT {
+        return Err(io::Error::other(format!(
+            "{file} is larger than {} MiB: not an archive inspect can show",
+            INSPECT_LIMIT >> 20
+        )));
+    }
+    let Some(rest) = bytes.get(offset..) else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "--offset {offset} is past the end of {file} ({} bytes)",
+                bytes.len()
+            ),
+        ));
+    };
+    let items = inspect::scan(rest, codepage.encoding, offset);
+    let shown = if json {
+        inspect::render_json(&items, rest, offset, hex)
+    } else {
+        inspect::render(&items, rest, offset, hex)
+    };
+    let mut out = io::stdout().lock();
+    out.write_all(shown.as_bytes()).and_then(|()| out.flush())
+}
+
 fn main() -> ExitCode {
     logging::init();
     let outcome = match Cli::parse().command {
@@ -336,6 +399,13 @@ fn main() -> ExitCode {
             codepage,
             lossy,
         } => send(&host, port, &values, codepage, lossy),
+        Command::Inspect {
+            file,
+            offset,
+            json,
+            hex,
+            codepage,
+        } => inspect(&file, offset, json, hex, codepage),
         Command::Recv {
             host,
             port,
