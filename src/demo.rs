@@ -91,7 +91,7 @@ fn serve(server: &Socket, say: &Sender<(Side, String)>) -> Result<()> {
 
     match ar_in.read::<u8>() {
         Err(e) if e.cause() == Cause::EndOfFile => {
-            step("ar >> ... end of file: client closed".into())?
+            step("ar >> ... end of file: client closed".into())?;
         }
         Err(e) => return Err(e.into()),
         Ok(extra) => {

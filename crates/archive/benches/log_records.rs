@@ -2,6 +2,8 @@
 //! this crate and with postcard, side by side, then print the median ratios.
 //!
 //! `cargo bench -p mfc-archive`
+// Test vectors build lengths and counts that are small by construction.
+#![allow(clippy::cast_possible_truncation)]
 
 use std::hint::black_box;
 
@@ -93,26 +95,26 @@ fn main() {
     let mut encode = c.benchmark_group("encode");
     encode.throughput(Throughput::Elements(records.len() as u64));
     encode.bench_function("mfc-archive-ansi", |b| {
-        b.iter(|| archive_encode(black_box(&records), ansi()))
+        b.iter(|| archive_encode(black_box(&records), ansi()));
     });
     encode.bench_function("mfc-archive-unicode", |b| {
-        b.iter(|| archive_encode(black_box(&records), Options::default()))
+        b.iter(|| archive_encode(black_box(&records), Options::default()));
     });
     encode.bench_function("postcard", |b| {
-        b.iter(|| postcard::to_allocvec(black_box(&records)))
+        b.iter(|| postcard::to_allocvec(black_box(&records)));
     });
     encode.finish();
 
     let mut decode = c.benchmark_group("decode");
     decode.throughput(Throughput::Elements(records.len() as u64));
     decode.bench_function("mfc-archive-ansi", |b| {
-        b.iter(|| archive_decode(black_box(&ansi_bytes), ansi()))
+        b.iter(|| archive_decode(black_box(&ansi_bytes), ansi()));
     });
     decode.bench_function("mfc-archive-unicode", |b| {
-        b.iter(|| archive_decode(black_box(&unicode_bytes), Options::default()))
+        b.iter(|| archive_decode(black_box(&unicode_bytes), Options::default()));
     });
     decode.bench_function("postcard", |b| {
-        b.iter(|| postcard::from_bytes::<Vec<LogRecord>>(black_box(&postcard_bytes)))
+        b.iter(|| postcard::from_bytes::<Vec<LogRecord>>(black_box(&postcard_bytes)));
     });
     decode.finish();
     c.final_summary();

@@ -306,6 +306,16 @@ pub struct LoadArchive<R: Read + ?Sized> {
     inner: R,
 }
 
+impl<R: Read + ?Sized> std::fmt::Debug for LoadArchive<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadArchive")
+            .field("offset", &(self.base + self.pos as u64))
+            .field("buffered", &(self.end - self.pos))
+            .field("loaded", &(self.slots.len() - 1))
+            .finish_non_exhaustive()
+    }
+}
+
 impl<R: Read> LoadArchive<R> {
     pub(crate) fn new(inner: R, options: Options) -> Self {
         LoadArchive {
@@ -591,6 +601,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// Runs `f` as one unit: the outermost unit keeps its bytes buffered (as
     /// `keep` says), and if the reader fails inside it, the position, the loaded
     /// classes and objects and the object schema go back to where `f` started.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a position inside the buffer fits a usize"
+    )]
     fn unit<T>(&mut self, keep: Keep, f: impl FnOnce(&mut Loading<'_>) -> Result<T>) -> Result<T> {
         let start = self.offset();
         let slots = self.slots.len();
@@ -716,6 +730,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         result
     }
 
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a position inside the buffer fits a usize"
+    )]
     fn cursor(&self) -> Cursor {
         let kept_for = self.unit.unwrap_or(Keep::Nothing);
         Cursor {
@@ -761,6 +779,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// if 0) the bytes received but not yet read can hold, counting each byte
     /// for one collection only: the bytes it counts are claimed, so nested
     /// collections share the buffer rather than each claim all of it.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "n is at most count, a usize"
+    )]
     pub(crate) fn reservable(&mut self, count: usize, min_bytes: usize) -> usize {
         let min_bytes = min_bytes.max(1) as u64;
         let received = self.base + self.end as u64;
@@ -887,6 +909,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// A count checked against [`Limits::max_count`](crate::Limits::max_count).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the count was checked against max_count, a usize"
+    )]
     pub(crate) fn read_element_count(&mut self) -> Result<usize> {
         let offset = self.offset();
         let count = self.read_count()?;
@@ -1131,6 +1157,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// Reads the class description after `FF FF` (`CRuntimeClass::Load`), checks
     /// it against the registry (or the class the caller asked for) and appends it
     /// to the load array.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a load-array index is below max_objects, which fits a u32"
+    )]
     fn read_class_description(
         &mut self,
         offset: u64,

@@ -261,6 +261,10 @@ impl RuntimeClass {
     }
 
     /// The schema as stored in a class description (its low 16 bits).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "MFC stores the low 16 bits of the schema"
+    )]
     pub fn stored_schema(&self) -> u16 {
         self.schema as u16
     }

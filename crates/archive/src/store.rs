@@ -111,6 +111,16 @@ pub struct StoreArchive<W: Write + ?Sized> {
     inner: W,
 }
 
+impl<W: Write + ?Sized> std::fmt::Debug for StoreArchive<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreArchive")
+            .field("offset", &(self.flushed + self.len as u64))
+            .field("buffered", &self.len)
+            .field("stored", &self.map.last_index)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<W: Write> StoreArchive<W> {
     pub(crate) fn new(inner: W, options: Options) -> Self {
         StoreArchive {
@@ -255,6 +265,10 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     ///
     /// # Errors
     /// An error from the writer, if the buffer had to be flushed.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "each branch casts a count its comparison bounds"
+    )]
     pub fn write_count(&mut self, count: u64) -> Result<()> {
         if count < 0xFFFF {
             self.put((count as u16).to_le_bytes())
@@ -314,6 +328,10 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     /// [`Error::Generic`] for a class MFC could not store either: schema `0xFFFF`
     /// (MFC's "not serializable"), or a name that is not ASCII or is 64 bytes or more
     /// (MFC's loader rejects it); an error from the writer.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a class name is checked to be under 64 KiB when the class is made"
+    )]
     pub fn write_class(&mut self, class: &RuntimeClass) -> Result<()> {
         if let Some(&index) = self.map.classes.get(class.name()) {
             return self.write_tag(tags::CLASS_TAG_BIT | index);
@@ -356,6 +374,10 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
 
     /// An object or class reference: the `WORD` form below `0x7FFF`, else the
     /// big form `FF 7F` + `DWORD`. `tag` carries the class bit already.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "index is below BIG_OBJECT_TAG, so it fits 15 bits"
+    )]
     fn write_tag(&mut self, tag: u32) -> Result<()> {
         let index = tag & !tags::CLASS_TAG_BIT;
         if index < u32::from(tags::BIG_OBJECT_TAG) {

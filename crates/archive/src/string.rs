@@ -284,6 +284,10 @@ fn encode_non_ascii(text: &str, code_page: &'static Encoding) -> Cow<'static, [u
 impl Storing<'_> {
     /// Writes a `CString` length prefix (`AfxWriteStringLength`): the Unicode
     /// marker if `unicode`, then 1, 3, 7 or 15 bytes of length.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "each branch casts a length its comparison bounds"
+    )]
     fn write_string_length(&mut self, len: usize, unicode: bool) -> Result<()> {
         if unicode {
             self.put(UNICODE_MARKER)?;
@@ -305,6 +309,10 @@ impl Storing<'_> {
 
     /// Writes an ANSI string: its length prefix, then its bytes.
     #[inline]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the length is checked to be under 0xFF first"
+    )]
     fn write_ansi(&mut self, bytes: &[u8]) -> Result<()> {
         if bytes.len() < 0xFF && self.try_put_after(bytes.len() as u8, bytes) {
             return Ok(());
@@ -420,6 +428,10 @@ impl Loading<'_> {
         self.read_string_slow(f)
     }
 
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the length was checked against max_string_len, a usize"
+    )]
     fn read_string_slow<T>(&mut self, f: impl FnOnce(&[u8], bool) -> T) -> Result<T> {
         let offset = self.offset();
         let (len, unicode) = self.read_string_length()?;

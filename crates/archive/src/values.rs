@@ -159,6 +159,10 @@ impl Store for TimeSpan {
     /// [`Error::Generic`] for a span outside `i32::MIN..=u32::MAX` seconds, which
     /// one `DWORD` cannot carry (MFC throws `CInvalidArgException` above
     /// `UINT_MAX`).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a negative CTimeSpan is stored as its two's complement DWORD"
+    )]
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
         if self.0 > i64::from(u32::MAX) || self.0 < i64::from(i32::MIN) {
             return Err(Error::Generic {
@@ -236,6 +240,10 @@ pub struct OleCurrency {
 }
 
 impl Store for OleCurrency {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a CURRENCY is stored as its low and high DWORDs"
+    )]
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
         ar.put(self.status.to_le_bytes())?;
         ar.put(((self.value >> 32) as i32).to_le_bytes())?;

@@ -2,6 +2,8 @@
 //! back-references loads, is undone and is dropped without recursing once per
 //! link. Each test runs on a thread with a small stack, so a stack overflow
 //! aborts the test binary: a failure, never a silent pass.
+// Test vectors build lengths and counts that are small by construction.
+#![allow(clippy::cast_possible_truncation)]
 
 mod common;
 

@@ -12,6 +12,8 @@
 //!   reference.
 //! - `round-trip/archive` and `round-trip/std-net`: a 12-byte message to an echo
 //!   thread and back, through archives or through raw `std::net::TcpStream`s.
+// Test vectors build lengths and counts that are small by construction.
+#![allow(clippy::cast_possible_truncation)]
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -72,7 +74,7 @@ fn stream(c: &mut Criterion) {
                 }
                 black_box(sum)
             })
-        })
+        });
     });
     group.bench_function("raw-64k", |b| {
         let chunk = vec![7u8; 64 << 10];
@@ -90,7 +92,7 @@ fn stream(c: &mut Criterion) {
                 }
                 black_box(got)
             })
-        })
+        });
     });
     group.bench_function("std-bufio-4k", |b| {
         b.iter(|| {
@@ -111,7 +113,7 @@ fn stream(c: &mut Criterion) {
                 }
                 black_box(sum)
             })
-        })
+        });
     });
     group.finish();
 }
@@ -135,7 +137,7 @@ fn round_trip(c: &mut Criterion) {
             ar_out.write(&[1u32, 2, 3]).expect("write");
             ar_out.flush().expect("flush");
             black_box(ar_in.read::<[u32; 3]>().expect("read"))
-        })
+        });
     });
     drop((ar_out, ar_in));
     drop(file);
@@ -156,7 +158,7 @@ fn round_trip(c: &mut Criterion) {
                 .expect("write");
             client.read_exact(&mut reply).expect("read");
             black_box(reply)
-        })
+        });
     });
     drop(client);
     echo.join().expect("echo thread");

@@ -13,7 +13,7 @@ fn a_timer_repeats_until_killed() {
     let fired = Rc::new(RefCell::new(0));
     let count = Rc::clone(&fired);
     let id = ev.set_timer(Duration::from_millis(2), move |_, _| {
-        *count.borrow_mut() += 1
+        *count.borrow_mut() += 1;
     });
     let deadline = Instant::now() + Duration::from_secs(5);
     while *fired.borrow() < 3 {

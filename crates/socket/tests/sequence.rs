@@ -133,9 +133,7 @@ fn archives_on_one_socket_file_exchange_values_both_ways() {
         let v: u32 = ar_in.read().unwrap();
         let s: MfcString = ar_in.read().unwrap();
         ar_out.write(&(v + 1)).unwrap();
-        ar_out
-            .write(&MfcString::unicode(&format!("{}!", s)))
-            .unwrap();
+        ar_out.write(&MfcString::unicode(&format!("{s}!"))).unwrap();
         ar_out.flush().unwrap();
         done_rx.recv().unwrap();
     });

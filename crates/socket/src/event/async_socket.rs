@@ -61,6 +61,9 @@ pub struct AsyncSocket {
 }
 
 impl AsyncSocket {
+    /// The id of slot `index`; slots number far fewer than `u32::MAX` (each
+    /// is an open descriptor).
+    #[expect(clippy::cast_possible_truncation, reason = "a slot index fits a u32")]
     pub(crate) fn new(index: usize, generation: u32) -> Self {
         AsyncSocket {
             index: index as u32,

@@ -268,7 +268,7 @@ impl EventLoop {
             };
             let socket = AsyncSocket::new(token.0, slot.generation);
             let _ = self.apply(socket, |rules, probe, post| {
-                rules.on_ready(ready, probe, post)
+                rules.on_ready(ready, probe, post);
             });
         }
         let tasks = std::mem::take(

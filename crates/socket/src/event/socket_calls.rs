@@ -91,7 +91,7 @@ impl EventLoop {
             self.set_timer(ACCEPT_BACKOFF, move |ev, id| {
                 ev.kill_timer(id);
                 let _ = ev.apply(listener, |rules, probe, post| {
-                    rules.resume_accept(probe, post)
+                    rules.resume_accept(probe, post);
                 });
             });
         }
@@ -153,7 +153,7 @@ impl EventLoop {
         let result = entry.socket.recv(sys::as_uninit(buf));
         let len = buf.len();
         self.apply(socket, |rules, probe, post| {
-            rules.after_receive(&result, len, probe, post)
+            rules.after_receive(&result, len, probe, post);
         })?;
         result
     }
@@ -171,7 +171,7 @@ impl EventLoop {
         let entry = self.entry(socket)?;
         let result = entry.socket.recv_out_of_band(sys::as_uninit(buf));
         self.apply(socket, |rules, probe, post| {
-            rules.after_receive_out_of_band(probe, post)
+            rules.after_receive_out_of_band(probe, post);
         })?;
         result
     }
@@ -188,7 +188,7 @@ impl EventLoop {
         let result = entry.socket.send_with_flags(buf, sys::SEND_FLAGS);
         let len = buf.len();
         self.apply(socket, |rules, probe, post| {
-            rules.after_send(&result, len, probe, post)
+            rules.after_send(&result, len, probe, post);
         })?;
         result
     }

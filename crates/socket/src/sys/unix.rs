@@ -94,6 +94,10 @@ impl Waker {
 /// deadline: a deadline that has already passed (a zero timeout, or one spent
 /// before the caller got here) still gets one zero-timeout `poll(2)`, and a poll
 /// that ran out of time looked at the socket until the deadline.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "the timeout is clamped to i32::MAX first"
+)]
 pub(crate) fn wait(
     fd: RawFd,
     interest: Interest,
