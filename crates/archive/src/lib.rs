@@ -207,3 +207,43 @@ impl Archive {
         LoadArchive::new(reader, options)
     }
 }
+
+/// The bytes of `value` stored alone with MFC's defaults: what `ar << value`
+/// writes into a fresh archive.
+///
+/// ```
+/// let bytes = mfc_archive::to_vec(&0x1234_5678u32)?;
+/// assert_eq!(bytes, [0x78, 0x56, 0x34, 0x12]);
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
+///
+/// # Errors
+/// What storing `value` reports (a string its code page cannot hold, a
+/// value out of its format's range).
+pub fn to_vec<T: Store + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut ar = Archive::store(&mut bytes);
+    ar.write(value)?;
+    ar.close()?;
+    Ok(bytes)
+}
+
+/// The value `bytes` hold, loaded with MFC's defaults and the built-in
+/// classes; every byte must belong to it.
+///
+/// ```
+/// let word: u16 = mfc_archive::from_slice(&[0x34, 0x12])?;
+/// assert_eq!(word, 0x1234);
+/// assert!(mfc_archive::from_slice::<u16>(&[0x34, 0x12, 0x00]).is_err());
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
+///
+/// # Errors
+/// What loading reports; [`Error::Generic`] when bytes are left after the
+/// value (see [`LoadArchive::expect_end`]).
+pub fn from_slice<T: Load>(bytes: &[u8]) -> Result<T> {
+    let mut ar = Archive::load(bytes);
+    let value = ar.read()?;
+    ar.expect_end()?;
+    Ok(value)
+}

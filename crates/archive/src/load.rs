@@ -267,6 +267,31 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         self.read().map(Some)
     }
 
+    /// Succeeds only at the end of the input: a document read whole, with no
+    /// byte left that its layout did not account for.
+    ///
+    /// ```
+    /// use mfc_archive::Archive;
+    /// let mut ar = Archive::load(&[0x01, 0x00, 0x07][..]);
+    /// assert_eq!(ar.read::<u16>()?, 1);
+    /// let err = ar.expect_end().unwrap_err();
+    /// assert_eq!(err.to_string(), "at byte 2: expected the end of the input, found more bytes");
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Generic`] when bytes remain; the reader's error.
+    pub fn expect_end(&mut self) -> Result<()> {
+        let offset = self.offset();
+        match self.read_or_end::<u8>()? {
+            None => Ok(()),
+            Some(_) => Err(Error::Generic {
+                offset,
+                message: "expected the end of the input, found more bytes".to_owned(),
+            }),
+        }
+    }
+
     /// [`read`](Self::read) as a unit of its own, out of the hot path.
     #[inline(never)]
     fn read_whole<T: Load>(&mut self) -> Result<T> {

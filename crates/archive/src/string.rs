@@ -196,6 +196,14 @@ impl MfcString {
     }
 }
 
+/// A Unicode string of `text`, as [`MfcString::unicode`] makes it: what a
+/// Unicode build's `CString` holds.
+impl From<&str> for MfcString {
+    fn from(text: &str) -> Self {
+        MfcString::unicode(text)
+    }
+}
+
 impl PartialEq for MfcString {
     fn eq(&self, other: &Self) -> bool {
         match (&self.text, &other.text) {

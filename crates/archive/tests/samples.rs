@@ -313,6 +313,16 @@ struct GraphDoc {
 fn graph1_gph_primitives_only() {
     let doc: GraphDoc = decode("Graph1.gph", 8, |_| {});
     assert_eq!((doc.color, doc.sides), (0, 3));
+    // The same through from_slice, which insists on every byte being used.
+    let doc: GraphDoc = mfc_archive::from_slice(&sample("Graph1.gph")).unwrap();
+    assert_eq!((doc.color, doc.sides), (0, 3));
+    let mut longer = sample("Graph1.gph");
+    longer.push(0);
+    let err = mfc_archive::from_slice::<GraphDoc>(&longer).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "at byte 8: expected the end of the input, found more bytes"
+    );
 }
 
 // 7. Demo.pad -----------------------------------------------------------------
