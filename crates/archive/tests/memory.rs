@@ -3,13 +3,10 @@
 //! (this test binary's own, so other tests do not disturb it). Tests run one
 //! at a time through a lock, since the counters are process-wide.
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::hex;
 use mfc_archive::{Archive, Error, MfcString, ObjectRef, Serialize};
 
 /// The system allocator, counting live bytes and their peak. A `realloc`
@@ -74,7 +71,7 @@ const MIB: usize = 1 << 20;
 /// then 16 MiB of `00`: 16 Mi − 1 empty ANSI strings (spec 2.3), or null
 /// object tags (`00 00`, spec 4.1) for half as many.
 fn count_then_zeros() -> Vec<u8> {
-    let mut bytes = hex("FF FF FF FF FF 00");
+    let mut bytes = vec![0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     bytes.resize(bytes.len() + 16 * MIB, 0);
     bytes
 }
@@ -149,9 +146,14 @@ fn a_chain_of_nodes_claiming_16_mi_children_each_reserves_nothing_for_them() {
     // 128 nested nodes (the default depth limit), each claiming 16 Mi − 1
     // children: `FF FF 01 00 05 00 "CNode"` then `FF FF FF FF FF 00` and a
     // class reference `01 80` for the next, then the input ends (spec 4.7, 3).
-    let mut bytes = hex(r#"FF FF 01 00 05 00 "CNode" FF FF FF FF FF 00"#);
+    let mut bytes = [
+        &[0xFF, 0xFF, 0x01, 0x00, 0x05, 0x00][..],
+        b"CNode",
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00],
+    ]
+    .concat();
     for _ in 1..128 {
-        bytes.extend_from_slice(&hex("01 80 FF FF FF FF FF 00"));
+        bytes.extend_from_slice(&[0x01, 0x80, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00]);
     }
     let (result, peak) = peak_during(|| {
         let mut ar = Archive::load(&bytes[..]);

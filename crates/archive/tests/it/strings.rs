@@ -1,0 +1,192 @@
+//! Spec section 2: CString length forms, the Unicode marker, code pages.
+
+use crate::common::{assert_vector, hex};
+use mfc_archive::{code_page, Archive, Cause, Limits, MfcString, Options, StringForm};
+
+fn ansi(len: usize) -> MfcString {
+    MfcString::ansi(vec![b'x'; len])
+}
+
+fn unicode(len: usize) -> MfcString {
+    MfcString::from_utf16(vec![u16::from(b'y'); len])
+}
+
+/// The prefix, then the payload the string carries.
+fn with_payload(prefix: &str, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = hex(prefix);
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+#[test]
+fn spec_table_2_3_short_forms() {
+    assert_vector(MfcString::ansi(Vec::new()), &hex("00"));
+    assert_vector(MfcString::unicode(""), &hex("FF FE FF 00"));
+    assert_vector(MfcString::ansi(*b"abc"), &hex("03 61 62 63"));
+    assert_vector(
+        MfcString::unicode("abc"),
+        &hex("FF FE FF 03 61 00 62 00 63 00"),
+    );
+}
+
+#[test]
+fn spec_table_2_3_every_length_boundary_ansi() {
+    for (len, prefix) in [
+        (254, "FE"),
+        (255, "FF FF 00"),
+        (300, "FF 2C 01"),
+        (0xFFFD, "FF FD FF"),
+        (0xFFFE, "FF FF FF FE FF 00 00"),
+        (0xFFFF, "FF FF FF FF FF 00 00"),
+        (70000, "FF FF FF 70 11 01 00"),
+    ] {
+        assert_vector(ansi(len), &with_payload(prefix, &vec![b'x'; len]));
+    }
+}
+
+#[test]
+fn spec_table_2_3_every_length_boundary_unicode() {
+    for (len, prefix) in [
+        (254, "FF FE FF FE"),
+        (255, "FF FE FF FF FF 00"),
+        (300, "FF FE FF FF 2C 01"),
+        (0xFFFD, "FF FE FF FF FD FF"),
+        (0xFFFE, "FF FE FF FF FF FF FE FF 00 00"),
+        (70000, "FF FE FF FF FF FF 70 11 01 00"),
+    ] {
+        assert_vector(unicode(len), &with_payload(prefix, &b"y\0".repeat(len)));
+    }
+}
+
+#[test]
+fn real_strings_from_the_samples() {
+    // person.t and mfcclass.hie.
+    assert_vector(MfcString::unicode("张三"), &hex("FF FE FF 02 20 5F 09 4E"));
+    assert_vector(MfcString::ansi(*b"Arial"), &hex("05 41 72 69 61 6C"));
+}
+
+#[test]
+fn the_reader_accepts_fffe_after_the_marker_as_a_length() {
+    // Writers never produce it, but AfxReadStringLength takes WORD 0xFFFE after
+    // the marker as 65534 characters.
+    let bytes = with_payload("FF FE FF FF FE FF", &b"z\0".repeat(0xFFFE));
+    let s: MfcString = Archive::load(&bytes[..]).read().unwrap();
+    assert_eq!(s, MfcString::from_utf16(vec![u16::from(b'z'); 0xFFFE]));
+}
+
+#[test]
+fn the_64_bit_length_form_is_read_and_checked_against_the_limit() {
+    // 2^32 characters (Win64 only): no data follows, so nothing may be allocated.
+    let bytes = hex("FF FF FF FF FF FF FF 00 00 00 00 01 00 00 00");
+    let err = Archive::load(&bytes[..]).read::<MfcString>().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            mfc_archive::Error::LimitExceeded {
+                found: 0x1_0000_0000,
+                offset: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let options = Options {
+        limits: Limits::unlimited(),
+        ..Options::default()
+    };
+    let err = Archive::load_with(&bytes[..], options)
+        .read::<MfcString>()
+        .unwrap_err();
+    assert_eq!(err.cause(), Cause::EndOfFile, "{err}");
+}
+
+#[test]
+fn a_string_cut_short_is_end_of_file_with_its_offset() {
+    let bytes = hex("01 00 05 61 62");
+    let mut ar = Archive::load(&bytes[..]);
+    assert_eq!(ar.read::<u16>().unwrap(), 1);
+    let err = ar.read::<MfcString>().unwrap_err();
+    assert_eq!(err.cause(), Cause::EndOfFile);
+    assert_eq!(err.offset(), 2);
+    assert!(err.to_string().contains("ANSI string of 5 bytes"), "{err}");
+}
+
+#[test]
+fn ansi_text_decodes_with_the_archive_code_page() {
+    // "张三" in GBK (code page 936) as an MBCS build of MFCexp1's authors wrote it.
+    let bytes = hex("04 D5 C5 C8 FD");
+    let gbk = Options {
+        code_page: code_page(936).unwrap(),
+        ..Options::default()
+    };
+    let s: MfcString = Archive::load_with(&bytes[..], gbk).read().unwrap();
+    assert_eq!(s.to_string_lossy(), "张三");
+    let text: String = Archive::load_with(&bytes[..], gbk).read().unwrap();
+    assert_eq!(text, "张三");
+    // Korean (949) and Japanese (932).
+    let korean = hex("04 C7 D1 B1 DB");
+    let cp949 = Options {
+        code_page: code_page(949).unwrap(),
+        ..Options::default()
+    };
+    assert_eq!(
+        Archive::load_with(&korean[..], cp949)
+            .read::<String>()
+            .unwrap(),
+        "한글"
+    );
+    let japanese = hex("04 93 FA 96 7B");
+    let cp932 = Options {
+        code_page: code_page(932).unwrap(),
+        ..Options::default()
+    };
+    assert_eq!(
+        Archive::load_with(&japanese[..], cp932)
+            .read::<String>()
+            .unwrap(),
+        "日本"
+    );
+    // Windows-1252 by default: 0x80 is the euro sign.
+    assert_eq!(
+        Archive::load(&hex("01 80")[..]).read::<String>().unwrap(),
+        "€"
+    );
+}
+
+#[test]
+fn rust_strings_store_in_the_archive_string_form() {
+    assert_eq!(
+        crate::common::stored(|ar| ar.write("abc")),
+        hex("FF FE FF 03 61 00 62 00 63 00")
+    );
+    assert_eq!(
+        crate::common::stored(|ar| ar.write("张三")),
+        hex("FF FE FF 02 20 5F 09 4E")
+    );
+    let mut out = Vec::new();
+    let gbk = Options {
+        string_form: StringForm::Ansi,
+        code_page: code_page(936).unwrap(),
+        ..Options::default()
+    };
+    let mut ar = Archive::store_with(&mut out, gbk);
+    ar.write("张三").unwrap();
+    ar.write(&String::from("a")).unwrap();
+    ar.close().unwrap();
+    assert_eq!(out, hex("04 D5 C5 C8 FD 01 61"));
+}
+
+#[test]
+fn either_width_loads_into_a_rust_string() {
+    let bytes = hex("03 61 62 63 FF FE FF 03 61 00 62 00 63 00");
+    let mut ar = Archive::load(&bytes[..]);
+    assert_eq!(ar.read::<String>().unwrap(), "abc");
+    assert_eq!(ar.read::<String>().unwrap(), "abc");
+}
+
+#[test]
+fn embedded_nul_and_surrogate_pairs_count_as_stored_characters() {
+    assert_vector(MfcString::ansi(*b"a\0b"), &hex("03 61 00 62"));
+    // U+1F600 is a surrogate pair: two UTF-16 units.
+    assert_vector(MfcString::unicode("😀"), &hex("FF FE FF 02 3D D8 00 DE"));
+}
