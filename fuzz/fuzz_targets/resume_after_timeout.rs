@@ -9,19 +9,26 @@ use libfuzzer_sys::fuzz_target;
 use mfc_archive::{Archive, LoadArchive, MfcString, Result};
 
 /// Gives at most `step` bytes per read; fails the reads whose bit is set in
-/// `faults` (one bit per read, cycling).
+/// `faults` (one bit per read, cycling), at most `MAX_FAULTS` times in all.
+/// Each fault makes the archive read its value again from the start, so
+/// unbounded faults would cost (faults × value size): real time-outs are
+/// seconds apart, and the bound keeps a run about the loader, not the harness.
 struct Flaky<'a> {
     bytes: &'a [u8],
     step: usize,
     faults: u64,
     reads: u32,
+    faulted: u32,
 }
+
+const MAX_FAULTS: u32 = 256;
 
 impl Read for Flaky<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let bit = self.reads % 64;
         self.reads = self.reads.wrapping_add(1);
-        if self.faults >> bit & 1 == 1 {
+        if self.faults >> bit & 1 == 1 && self.faulted < MAX_FAULTS {
+            self.faulted += 1;
             return Err(io::ErrorKind::TimedOut.into());
         }
         let n = buf.len().min(self.step).min(self.bytes.len());
@@ -69,11 +76,11 @@ fuzz_target!(|data: &[u8]| {
         step,
         faults,
         reads: 0,
+        faulted: 0,
     });
     let mut got = Vec::new();
-    // Every 64 reads include a good one (bit 0 is clear), so this many tries
-    // are enough to take every byte, however dense the faults.
-    let tries = 64 * (bytes.len() + 8);
+    // Each failed try consumes one of the reader's faults.
+    let tries = MAX_FAULTS as usize + 8;
     'values: for &kind in &kinds {
         for _ in 0..tries {
             match read_one(&mut ar, kind) {
