@@ -5,9 +5,16 @@
 // Test vectors build lengths and counts that are small by construction.
 #![allow(clippy::cast_possible_truncation)]
 
+// The shared helpers, of which this binary uses two. It is a binary of its
+// own because the files it reads sit outside the repository (../shared), so
+// the published package leaves it out.
+#[allow(dead_code)]
+#[path = "it/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 
-use crate::common::assert_at_end;
+use common::assert_at_end;
 use mfc_archive::collections::ObArray;
 use mfc_archive::{
     Archive, Bool, Load, LoadArchive, MfcString, ObjectRef, Options, Point, Rect, SerialClass,
@@ -44,7 +51,7 @@ fn decode<T: Load + Store>(
     }
     let value = decoded.expect("decoded at least once");
     assert!(
-        crate::common::stored(|ar| ar.write(&value)) == bytes,
+        common::stored(|ar| ar.write(&value)) == bytes,
         "{name} re-encodes to different bytes"
     );
     value
