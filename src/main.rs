@@ -119,7 +119,7 @@ enum Command {
         #[arg(long)]
         port: u16,
         /// Types to read, in order.
-        #[arg(required = true, value_name = "TYPE")]
+        #[arg(required = true, value_name = "TYPE", value_enum)]
         types: Vec<Kind>,
         /// ANSI code page for str values.
         #[arg(long, default_value = "1252", value_parser = parse_code_page)]

@@ -51,6 +51,30 @@ const NAMES: [(&str, Kind); 15] = [
     ("count", Kind::Count),
 ];
 
+/// The names the command line takes, so `--help` lists them and clap checks
+/// them (`recv u8 str`).
+impl clap::ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        const KINDS: [Kind; 15] = {
+            let mut kinds = [Kind::U8; 15];
+            let mut i = 0;
+            while i < NAMES.len() {
+                kinds[i] = NAMES[i].1;
+                i += 1;
+            }
+            kinds
+        };
+        &KINDS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        NAMES
+            .iter()
+            .find(|(_, kind)| kind == self)
+            .map(|(name, _)| clap::builder::PossibleValue::new(*name))
+    }
+}
+
 impl FromStr for Kind {
     type Err = String;
 

@@ -64,6 +64,10 @@ fn channels_and_ports_out_of_range_are_usage_errors() {
             &["send", "127.0.0.1", "0", "u32:1"],
             "error: invalid value '0' for '<PORT>': 0 is not in 1..=65535",
         ),
+        (
+            &["recv", "--port", "0", "u33"],
+            "error: invalid value 'u33' for '<TYPE>...'",
+        ),
     ];
     for (args, message) in cases {
         assert_eq!(failure(args), (2, (*message).to_owned()), "{args:?}");
