@@ -192,3 +192,35 @@ fn an_offset_past_the_end_says_so() {
         "{stderr}"
     );
 }
+
+/// `--json` is JSON to a parser no one here wrote (Python's), for every sample.
+#[test]
+fn the_json_parses_for_every_sample() {
+    for (file, _, _) in SAMPLES {
+        let json = inspect(&["--json", "--hex", &sample(file)]);
+        let mut python = Command::new("python3")
+            .args([
+                "-c",
+                "import json, sys; items = json.load(sys.stdin); print(len(items))",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        python
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(json.as_bytes())
+            .unwrap();
+        let out = python.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let items: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        assert_eq!(items, json.matches("\"offset\"").count(), "{file}");
+    }
+}
