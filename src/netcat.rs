@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use sockarc::archive::encoding_rs::Encoding;
@@ -50,30 +50,16 @@ pub fn at(addr: SocketAddr) -> String {
 /// The addresses of `host`: an IPv4 or IPv6 literal (`[::1]` too) as it is, a
 /// name through the system's resolver. The error is the reason alone.
 fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
-    let literal = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if let Ok(ip) = literal.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
     if host.is_empty() {
         return Err("empty host name".into());
     }
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| {
-            let why = reason(&e);
-            let why = why
-                .strip_prefix("failed to lookup address information: ")
-                .unwrap_or(&why);
-            format!("name lookup failed: {why}")
-        })?
-        .collect();
-    if addrs.is_empty() {
-        return Err("name lookup failed: the name has no address".into());
-    }
-    Ok(addrs)
+    sockarc::resolve(host, port).map_err(|e| {
+        let why = reason(&e);
+        let why = why
+            .strip_prefix("failed to lookup address information: ")
+            .unwrap_or(&why);
+        format!("name lookup failed: {why}")
+    })
 }
 
 /// A new socket connected to `host` (a name or an address) at `port`, every

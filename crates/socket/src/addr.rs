@@ -11,9 +11,20 @@ use socket2::SockAddr;
 /// was a Winsock 1 limit; this is Linux's `SOMAXCONN` of old.
 pub(crate) const DEFAULT_BACKLOG: i32 = 128;
 
-/// Every address of `host`, in the resolver's order. Literals (`127.0.0.1`,
-/// `::1`, `[::1]`) are not looked up. Resolution blocks, as `gethostbyname` did.
-pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+/// Every address of `host` at `port`, in the resolver's order, as `connect`
+/// tries them. Literals (`127.0.0.1`, `::1`, `[::1]`) are not looked up.
+/// Resolution blocks, as `gethostbyname` did.
+///
+/// ```
+/// let addrs = sockarc::resolve("[::1]", 700)?;
+/// assert_eq!(addrs, ["[::1]:700".parse().unwrap()]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// The resolver's error (`getaddrinfo`); `NotFound` for a name without
+/// addresses.
+pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     let literal = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))

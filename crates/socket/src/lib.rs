@@ -58,6 +58,7 @@ mod blocking;
 mod event;
 mod sys;
 
+pub use addr::resolve;
 pub use blocking::builder::{Family, SocketBuilder};
 pub use blocking::cancel::{is_cancelled, CancelHandle, Cancelled};
 pub use blocking::datagram::{Datagram, DatagramSocket};

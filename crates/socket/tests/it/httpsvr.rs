@@ -22,6 +22,11 @@ impl Drop for Server {
 }
 
 fn start(tag: &str, files: &[(&str, &[u8])]) -> Server {
+    start_with(tag, files, &[])
+}
+
+/// [`start`] with more arguments for the server.
+fn start_with(tag: &str, files: &[(&str, &[u8])], more: &[&str]) -> Server {
     let root = std::env::temp_dir().join(format!("sockarc-httpsvr-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(root.join("sub")).unwrap();
     for (name, bytes) in files {
@@ -35,6 +40,10 @@ fn start(tag: &str, files: &[(&str, &[u8])]) -> Server {
         OsStr::new("--root"),
         root.as_os_str(),
     ];
+    let args: Vec<&OsStr> = args
+        .into_iter()
+        .chain(more.iter().map(OsStr::new))
+        .collect();
     let (child, port) = crate::common::spawn_example("httpsvr", &args);
     Server { child, port, root }
 }
@@ -139,20 +148,7 @@ fn urllib_load(server: &Server, requests: u32, threads: u32) -> (bool, String) {
 /// A client that connects and says nothing is closed after the idle timeout.
 #[test]
 fn a_silent_connection_is_closed_after_the_idle_timeout() {
-    let root = std::env::temp_dir().join(format!("sockarc-httpsvr-{}-idle", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    let args = [
-        OsStr::new("--host"),
-        OsStr::new("127.0.0.1"),
-        OsStr::new("--port"),
-        OsStr::new("0"),
-        OsStr::new("--root"),
-        root.as_os_str(),
-        OsStr::new("--idle-timeout"),
-        OsStr::new("0.2"),
-    ];
-    let (child, port) = crate::common::spawn_example("httpsvr", &args);
-    let server = Server { child, port, root };
+    let server = start_with("idle", &[], &["--idle-timeout", "0.2"]);
     let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     silent
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
