@@ -5,11 +5,10 @@
 // Test vectors build lengths and counts that are small by construction.
 #![allow(clippy::cast_possible_truncation)]
 
-use std::collections::VecDeque;
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 
-use crate::common::hex;
+use crate::common::{hex, Pieces};
 use mfc_archive::collections::{MapStringToOb, MapWordToOb, ObArray, ObList};
 use mfc_archive::{Archive, ObjectRef, Serialize};
 
@@ -102,36 +101,18 @@ fn a_back_reference_chain_outliving_its_archive_drops_from_any_end() {
     });
 }
 
-/// Hands out its pieces one read at a time, then says `kind`.
-struct Pieces(VecDeque<Vec<u8>>, io::ErrorKind);
-
-impl Read for Pieces {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(piece) = self.0.front_mut() else {
-            return Err(self.1.into());
-        };
-        let n = buf.len().min(piece.len());
-        buf[..n].copy_from_slice(&piece[..n]);
-        piece.drain(..n);
-        if piece.is_empty() {
-            self.0.pop_front();
-        }
-        Ok(n)
-    }
-}
-
 #[test]
 fn a_back_reference_chain_cut_short_by_one_byte_is_undone_then_read() {
     on_small_stack(|| {
         let bytes = chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
-        let pieces = Pieces(VecDeque::from([most.to_vec()]), io::ErrorKind::WouldBlock);
+        let pieces = Pieces::new(io::ErrorKind::WouldBlock, &[most]);
         let mut ar = Archive::load(pieces);
         // The whole chain is built, then undone: its objects are forgotten.
         let read = |ar: &mut mfc_archive::Loading<'_>| ar.read::<Vec<Option<ObjectRef>>>();
         assert!(ar.read_message(read).unwrap().is_none());
         assert_eq!(ar.offset(), 0);
-        ar.get_mut().0.push_back(last.to_vec());
+        ar.get_mut().pieces.push_back(last.to_vec());
         let items = ar.read_message(read).unwrap().expect("the whole message");
         check_chain(&items, LINKS);
         drop(items);
@@ -143,12 +124,12 @@ fn a_back_reference_chain_cut_by_a_time_out_is_undone_then_read() {
     on_small_stack(|| {
         let bytes = chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
-        let pieces = Pieces(VecDeque::from([most.to_vec()]), io::ErrorKind::TimedOut);
+        let pieces = Pieces::new(io::ErrorKind::TimedOut, &[most]);
         let mut ar = Archive::load(pieces);
         let err = ar.read::<Vec<Option<ObjectRef>>>().unwrap_err();
         assert_eq!(err.cause(), mfc_archive::Cause::Io);
         assert_eq!(ar.offset(), 0);
-        ar.get_mut().0.push_back(last.to_vec());
+        ar.get_mut().pieces.push_back(last.to_vec());
         let items: Vec<Option<ObjectRef>> = ar.read().unwrap();
         check_chain(&items, LINKS);
     });
@@ -287,7 +268,7 @@ fn a_chain_through_a_class_without_drop_is_undone_and_dropped_by_the_archive() {
     on_small_stack(|| {
         let bytes = plain_chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
-        let pieces = Pieces(VecDeque::from([most.to_vec()]), io::ErrorKind::WouldBlock);
+        let pieces = Pieces::new(io::ErrorKind::WouldBlock, &[most]);
         // Past the chain limit, which the program lifts: it drops its copy
         // newest first below.
         let options = mfc_archive::Options {
@@ -301,7 +282,7 @@ fn a_chain_through_a_class_without_drop_is_undone_and_dropped_by_the_archive() {
         ar.register::<Plain>();
         let read = |ar: &mut mfc_archive::Loading<'_>| ar.read::<Vec<Option<Arc<Plain>>>>();
         assert!(ar.read_message(read).unwrap().is_none());
-        ar.get_mut().0.push_back(last.to_vec());
+        ar.get_mut().pieces.push_back(last.to_vec());
         let mut items = ar.read_message(read).unwrap().expect("the whole message");
         assert_eq!(items.len(), LINKS as usize);
         drop(ar);

@@ -5,11 +5,10 @@
 #![allow(clippy::cast_possible_truncation)]
 
 use std::cell::Cell;
-use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use crate::common::hex;
+use crate::common::{hex, Pieces};
 use mfc_archive::{Archive, Error, Limits, MfcString, Options, Serialize};
 
 /// The spec's `CAge` (section 4.7): `IMPLEMENT_SERIAL(CAge, CObject, 1)`.
@@ -17,51 +16,6 @@ use mfc_archive::{Archive, Error, Limits, MfcString, Options, Serialize};
 #[mfc(class = "CAge", schema = 1)]
 struct Age {
     years: i32,
-}
-
-/// Hands out its pieces one read at a time, failing with `kind` between two
-/// pieces and once they are all gone; counts the reads.
-struct Pieces {
-    pieces: VecDeque<Vec<u8>>,
-    kind: io::ErrorKind,
-    fail_next: bool,
-    reads: usize,
-}
-
-impl Pieces {
-    fn new(kind: io::ErrorKind, pieces: &[&[u8]]) -> Self {
-        Pieces {
-            pieces: pieces.iter().map(|piece| piece.to_vec()).collect(),
-            kind,
-            fail_next: false,
-            reads: 0,
-        }
-    }
-
-    /// `bytes` cut into pieces of `size`.
-    fn chunks(kind: io::ErrorKind, bytes: &[u8], size: usize) -> Self {
-        Pieces::new(kind, &bytes.chunks(size).collect::<Vec<_>>())
-    }
-}
-
-impl Read for Pieces {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reads += 1;
-        if std::mem::take(&mut self.fail_next) {
-            return Err(self.kind.into());
-        }
-        let Some(piece) = self.pieces.front_mut() else {
-            return Err(self.kind.into());
-        };
-        let n = buf.len().min(piece.len());
-        buf[..n].copy_from_slice(&piece[..n]);
-        piece.drain(..n);
-        if piece.is_empty() {
-            self.pieces.pop_front();
-            self.fail_next = true;
-        }
-        Ok(n)
-    }
 }
 
 fn is_kind(result: Result<impl std::fmt::Debug, Error>, kind: io::ErrorKind) -> bool {

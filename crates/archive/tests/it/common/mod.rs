@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: hex vectors and round trips.
+//! Helpers shared by the integration tests: hex vectors, round trips, and the
+//! scripted reader.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
+use std::io::{self, Read};
 
 use mfc_archive::{Archive, Load, LoadArchive, Result, Store, StoreArchive};
 
@@ -58,4 +61,51 @@ pub fn assert_at_end<R: std::io::Read>(ar: &mut LoadArchive<R>) {
         "input continues past offset {}",
         ar.offset()
     );
+}
+
+/// The scripted reader of the archive tests: hands out its pieces one read at
+/// a time, failing with `kind` (a time-out, `WouldBlock`, a reset) between two
+/// pieces and once they are all gone; counts the reads. More pieces can be
+/// pushed while an archive reads from it.
+pub struct Pieces {
+    pub pieces: VecDeque<Vec<u8>>,
+    pub kind: io::ErrorKind,
+    pub fail_next: bool,
+    pub reads: usize,
+}
+
+impl Pieces {
+    pub fn new(kind: io::ErrorKind, pieces: &[&[u8]]) -> Self {
+        Pieces {
+            pieces: pieces.iter().map(|piece| piece.to_vec()).collect(),
+            kind,
+            fail_next: false,
+            reads: 0,
+        }
+    }
+
+    /// `bytes` cut into pieces of `size`.
+    pub fn chunks(kind: io::ErrorKind, bytes: &[u8], size: usize) -> Self {
+        Pieces::new(kind, &bytes.chunks(size).collect::<Vec<_>>())
+    }
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reads += 1;
+        if std::mem::take(&mut self.fail_next) {
+            return Err(self.kind.into());
+        }
+        let Some(piece) = self.pieces.front_mut() else {
+            return Err(self.kind.into());
+        };
+        let n = buf.len().min(piece.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        piece.drain(..n);
+        if piece.is_empty() {
+            self.pieces.pop_front();
+            self.fail_next = true;
+        }
+        Ok(n)
+    }
 }
