@@ -374,7 +374,7 @@ impl Rules {
         match self.phase {
             Phase::Listening if now.readable => self.post_accept(post),
             Phase::Connected => {
-                self.check_read(probe, post);
+                self.check_read_knowing(Some(now), probe, post);
                 if now.priority {
                     self.post_out_of_band(post);
                 }
@@ -442,11 +442,26 @@ impl Rules {
     /// `on_receive` (unless one is outstanding); proof of end of stream with
     /// nothing left means `on_close`.
     fn check_read(&mut self, probe: &mut dyn Probe, post: &mut dyn Post) {
+        self.check_read_knowing(None, probe, post);
+    }
+
+    /// [`check_read`](Self::check_read) with the readiness already asked, if
+    /// it was.
+    fn check_read_knowing(
+        &mut self,
+        known: Option<Readiness>,
+        probe: &mut dyn Probe,
+        post: &mut dyn Post,
+    ) {
         if self.phase != Phase::Connected || matches!(self.peer, Peer::Told) {
             return;
         }
         if matches!(self.peer, Peer::Open) {
-            match probe.readiness() {
+            let now = match known {
+                Some(now) => Ok(now),
+                None => probe.readiness(),
+            };
+            match now {
                 Ok(now) if now.readable || now.hang_up => {}
                 _ => return,
             }

@@ -149,13 +149,12 @@ impl EventLoop {
     /// `WouldBlock` when nothing is there (an ordinary answer); the error of
     /// `recv(2)`.
     pub fn receive(&mut self, socket: AsyncSocket, buf: &mut [u8]) -> io::Result<usize> {
-        let entry = self.entry(socket)?;
-        let result = entry.socket.recv(sys::as_uninit(buf));
         let len = buf.len();
         self.apply(socket, |rules, probe, post| {
+            let result = probe.0.recv(sys::as_uninit(buf));
             rules.after_receive(&result, len, probe, post);
-        })?;
-        result
+            result
+        })?
     }
 
     /// Receives out-of-band data (`Receive(…, MSG_OOB)`); re-enables as
@@ -168,12 +167,11 @@ impl EventLoop {
         socket: AsyncSocket,
         buf: &mut [u8],
     ) -> io::Result<usize> {
-        let entry = self.entry(socket)?;
-        let result = entry.socket.recv_out_of_band(sys::as_uninit(buf));
         self.apply(socket, |rules, probe, post| {
+            let result = probe.0.recv_out_of_band(sys::as_uninit(buf));
             rules.after_receive_out_of_band(probe, post);
-        })?;
-        result
+            result
+        })?
     }
 
     /// Sends what fits now (`Send`): 1 to `buf.len()` bytes. A send that would
@@ -184,13 +182,11 @@ impl EventLoop {
     /// `WouldBlock` when the send buffer is full (an ordinary answer);
     /// `BrokenPipe`/`ConnectionReset` when the peer is gone (never `SIGPIPE`).
     pub fn send(&mut self, socket: AsyncSocket, buf: &[u8]) -> io::Result<usize> {
-        let entry = self.entry(socket)?;
-        let result = entry.socket.send_with_flags(buf, sys::SEND_FLAGS);
-        let len = buf.len();
         self.apply(socket, |rules, probe, post| {
-            rules.after_send(&result, len, probe, post);
-        })?;
-        result
+            let result = probe.0.send_with_flags(buf, sys::SEND_FLAGS);
+            rules.after_send(&result, buf.len(), probe, post);
+            result
+        })?
     }
 
     /// Replaces the socket's mask (`AsyncSelect`) and re-enables every

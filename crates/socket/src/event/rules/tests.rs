@@ -325,6 +325,11 @@ fn select_posts_what_holds_now() {
     k.writable = true;
     rules.select(Events::ALL, &mut k, &mut post).unwrap();
     assert_eq!(post.take(), [(Note::Receive, None), (Note::Send, None)]);
+    assert_eq!(
+        k.calls,
+        ["poll", "peek"],
+        "one poll serves the whole select"
+    );
     // Not writable yet: on_send when it becomes so.
     k.writable = false;
     rules.select(Events::WRITE, &mut k, &mut post).unwrap();
