@@ -19,7 +19,9 @@
 //! the bytes. Work and memory are linear in the input: each offset is tried a
 //! fixed number of ways, and nothing is allocated beyond the items shown.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io;
 
 use sockarc::archive::encoding_rs::Encoding;
 
@@ -75,37 +77,58 @@ pub struct Item {
     pub heuristic: bool,
 }
 
+/// Classes remembered at most: a document has a few dozen, and a hostile
+/// file of nothing but new-class tags must not grow memory with its size.
+/// Tags past this are still shown; references to them are not resolved.
+const MAX_CLASSES: usize = 1 << 16;
+
 /// The scanner's state: the load array as far as it is known.
 struct Scan<'a> {
     bytes: &'a [u8],
     code_page: &'static Encoding,
-    /// Class names by load-array index (`None` for an object's index).
-    slots: Vec<Option<String>>,
-    items: Vec<Item>,
+    /// Class names by load-array index.
+    classes: HashMap<u32, String>,
+    /// The next load-array index (0 is the null object).
+    next: u32,
     /// Start of the run of bytes not yet placed.
     unknown_from: Option<usize>,
     depth: usize,
 }
 
-/// Reads the structure of `bytes`, ANSI strings in `code_page`; offsets count
-/// from `base` (where `bytes` starts in the file).
-pub fn scan(bytes: &[u8], code_page: &'static Encoding, base: usize) -> Vec<Item> {
+/// Reads the structure of `bytes`, ANSI strings in `code_page`, and hands
+/// each item to `emit` as it is found; offsets count from `base` (where
+/// `bytes` starts in the file). Memory stays within the classes remembered,
+/// whatever the input's size.
+///
+/// # Errors
+/// The first error `emit` returns (output that went away).
+pub fn scan(
+    bytes: &[u8],
+    code_page: &'static Encoding,
+    base: usize,
+    mut emit: impl FnMut(&Item) -> io::Result<()>,
+) -> io::Result<()> {
     let mut scan = Scan {
         bytes,
         code_page,
-        // Index 0 is the null object.
-        slots: vec![None],
-        items: Vec::new(),
+        classes: HashMap::new(),
+        next: 1,
         unknown_from: None,
         depth: 0,
+    };
+    let mut out = |mut item: Item| {
+        item.offset += base;
+        emit(&item)
     };
     let mut at = 0;
     while at < bytes.len() {
         match scan.recognise(at) {
             Some(item) => {
-                scan.flush_unknown(at);
+                if let Some(unknown) = scan.take_unknown(at) {
+                    out(unknown)?;
+                }
                 at += item.len;
-                scan.items.push(item);
+                out(item)?;
             }
             None => {
                 scan.unknown_from.get_or_insert(at);
@@ -113,25 +136,24 @@ pub fn scan(bytes: &[u8], code_page: &'static Encoding, base: usize) -> Vec<Item
             }
         }
     }
-    scan.flush_unknown(bytes.len());
-    for item in &mut scan.items {
-        item.offset += base;
+    match scan.take_unknown(bytes.len()) {
+        Some(unknown) => out(unknown),
+        None => Ok(()),
     }
-    scan.items
 }
 
 impl Scan<'_> {
-    fn flush_unknown(&mut self, end: usize) {
-        if let Some(start) = self.unknown_from.take() {
-            self.items.push(Item {
-                offset: start,
-                len: end - start,
-                kind: Kind::Unknown,
-                object: None,
-                depth: self.depth,
-                heuristic: false,
-            });
-        }
+    /// The run of bytes not placed that ends at `end`, if one is open.
+    fn take_unknown(&mut self, end: usize) -> Option<Item> {
+        let start = self.unknown_from.take()?;
+        Some(Item {
+            offset: start,
+            len: end - start,
+            kind: Kind::Unknown,
+            object: None,
+            depth: self.depth,
+            heuristic: false,
+        })
     }
 
     fn word(&self, at: usize) -> Option<u16> {
@@ -152,9 +174,11 @@ impl Scan<'_> {
             .or_else(|| self.ansi(at))
     }
 
-    /// The next load-array index, if the array can still grow.
-    fn next_index(&self) -> Option<u32> {
-        u32::try_from(self.slots.len()).ok()
+    /// Takes the next load-array index, if the array can still grow.
+    fn take_index(&mut self) -> Option<u32> {
+        let index = self.next;
+        self.next = self.next.checked_add(1)?;
+        Some(index)
     }
 
     /// `FF FF | schema | name length | name`: a class and, probably, an object.
@@ -169,10 +193,11 @@ impl Scan<'_> {
             return None;
         }
         let name = String::from_utf8_lossy(name).into_owned();
-        let index = self.next_index()?;
-        self.slots.push(Some(name.clone()));
-        let object = self.next_index();
-        self.slots.push(None);
+        let index = self.take_index()?;
+        if self.classes.len() < MAX_CLASSES {
+            self.classes.insert(index, name.clone());
+        }
+        let object = self.take_index();
         self.depth = 1;
         Some(Item {
             offset: at,
@@ -196,9 +221,8 @@ impl Scan<'_> {
             w if w & 0x8000 != 0 && w != 0xFFFF => (u32::from(w & 0x7FFF), 2),
             _ => return None,
         };
-        let name = self.slots.get(usize::try_from(class).ok()?)?.clone()?;
-        let object = self.next_index();
-        self.slots.push(None);
+        let name = self.classes.get(&class)?.clone();
+        let object = self.take_index();
         self.depth = 1;
         Some(Item {
             offset: at,
@@ -300,103 +324,131 @@ fn is_printable(c: char) -> bool {
     !c.is_control() || matches!(c, '\t' | '\r' | '\n')
 }
 
-/// The items as an indented tree of lines; `hex` adds each item's bytes.
-pub fn render(items: &[Item], bytes: &[u8], base: usize, hex: bool) -> String {
-    let mut out = String::new();
-    for item in items {
-        let indent = "  ".repeat(item.depth);
-        let _ = write!(out, "{:08x}  {indent}", item.offset);
-        let guess = if item.heuristic { "?" } else { "" };
-        let _ = match &item.kind {
-            Kind::NewClass {
-                name,
-                schema,
-                index,
-            } => write!(out, "class #{index} {name} (schema {schema}), new"),
-            Kind::ClassRef { name, class } => write!(out, "class ref #{class} {name}"),
-            Kind::Text {
-                text,
-                unicode: true,
-            } => write!(out, "string \"{}\" (Unicode)", crate::escape::escape(text)),
-            Kind::Text { text, .. } => {
-                write!(out, "string{guess} \"{}\"", crate::escape::escape(text))
-            }
-            Kind::Unknown => write!(out, "{} bytes not placed", item.len),
+/// One item as a line of the indented tree; `hex` adds its bytes (the first
+/// 32), which a run of bytes not placed always shows.
+///
+/// # Errors
+/// The error of writing to `out`.
+pub fn write_text(
+    out: &mut impl io::Write,
+    item: &Item,
+    bytes: &[u8],
+    base: usize,
+    hex: bool,
+) -> io::Result<()> {
+    let mut line = String::new();
+    let indent = "  ".repeat(item.depth);
+    let _ = write!(line, "{:08x}  {indent}", item.offset);
+    let guess = if item.heuristic { "?" } else { "" };
+    let _ = match &item.kind {
+        Kind::NewClass {
+            name,
+            schema,
+            index,
+        } => write!(line, "class #{index} {name} (schema {schema}), new"),
+        Kind::ClassRef { name, class } => write!(line, "class ref #{class} {name}"),
+        Kind::Text {
+            text,
+            unicode: true,
+        } => write!(line, "string \"{}\" (Unicode)", crate::escape::escape(text)),
+        Kind::Text { text, .. } => {
+            write!(line, "string{guess} \"{}\"", crate::escape::escape(text))
+        }
+        Kind::Unknown => write!(line, "{} bytes not placed", item.len),
+    };
+    if let Some(object) = item.object {
+        let guess = if matches!(item.kind, Kind::NewClass { .. }) {
+            "?"
+        } else {
+            ""
         };
-        if let Some(object) = item.object {
-            let guess = if matches!(item.kind, Kind::NewClass { .. }) {
-                "?"
-            } else {
-                ""
-            };
-            let _ = write!(out, ", object #{object}{guess}");
-        }
-        if hex || matches!(item.kind, Kind::Unknown) {
-            let start = item.offset - base;
-            let shown = &bytes[start..start + item.len.min(32)];
-            let _ = write!(out, "  |");
-            for b in shown {
-                let _ = write!(out, " {b:02x}");
-            }
-            if item.len > 32 {
-                out.push_str(" …");
-            }
-        }
-        out.push('\n');
+        let _ = write!(line, ", object #{object}{guess}");
     }
-    out
+    if hex || matches!(item.kind, Kind::Unknown) {
+        let start = item.offset - base;
+        let _ = write!(line, "  |");
+        for b in &bytes[start..start + item.len.min(32)] {
+            let _ = write!(line, " {b:02x}");
+        }
+        if item.len > 32 {
+            line.push_str(" …");
+        }
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes())
 }
 
-/// The items as JSON: one object per item, in order.
-pub fn render_json(items: &[Item], bytes: &[u8], base: usize, hex: bool) -> String {
-    let mut out = String::from("[\n");
-    for (n, item) in items.iter().enumerate() {
-        let _ = write!(
-            out,
-            "  {{\"offset\": {}, \"length\": {}, \"depth\": {}, \"heuristic\": {}",
-            item.offset, item.len, item.depth, item.heuristic
-        );
-        let _ = match &item.kind {
-            Kind::NewClass {
-                name,
-                schema,
-                index,
-            } => write!(
-                out,
-                ", \"kind\": \"class\", \"name\": {}, \"schema\": {schema}, \"index\": {index}",
-                json_string(name)
-            ),
-            Kind::ClassRef { name, class } => write!(
-                out,
-                ", \"kind\": \"class_ref\", \"name\": {}, \"class\": {class}",
-                json_string(name)
-            ),
-            Kind::Text { text, unicode } => write!(
-                out,
-                ", \"kind\": \"string\", \"unicode\": {unicode}, \"text\": {}",
-                json_string(text)
-            ),
-            Kind::Unknown => write!(out, ", \"kind\": \"unknown\""),
-        };
-        if let Some(object) = item.object {
-            let _ = write!(out, ", \"object\": {object}");
-        }
-        if hex || matches!(item.kind, Kind::Unknown) {
-            let start = item.offset - base;
-            let mut digits = String::with_capacity(item.len * 2);
-            for b in &bytes[start..start + item.len] {
+/// The opening of the JSON array [`write_json`] writes the items of.
+pub const JSON_OPEN: &str = "[\n";
+
+/// The end of the JSON array: `any` says whether an item was written.
+pub fn json_close(any: bool) -> &'static str {
+    if any {
+        "\n]\n"
+    } else {
+        "]\n"
+    }
+}
+
+/// One item as a JSON object in the array, after a comma unless `first`.
+/// `hex` adds all its bytes, which a run of bytes not placed always has;
+/// they are written as they are read, never held whole.
+///
+/// # Errors
+/// The error of writing to `out`.
+pub fn write_json(
+    out: &mut impl io::Write,
+    item: &Item,
+    bytes: &[u8],
+    base: usize,
+    hex: bool,
+    first: bool,
+) -> io::Result<()> {
+    let mut head = String::from(if first { "  " } else { ",\n  " });
+    let _ = write!(
+        head,
+        "{{\"offset\": {}, \"length\": {}, \"depth\": {}, \"heuristic\": {}",
+        item.offset, item.len, item.depth, item.heuristic
+    );
+    let _ = match &item.kind {
+        Kind::NewClass {
+            name,
+            schema,
+            index,
+        } => write!(
+            head,
+            ", \"kind\": \"class\", \"name\": {}, \"schema\": {schema}, \"index\": {index}",
+            json_string(name)
+        ),
+        Kind::ClassRef { name, class } => write!(
+            head,
+            ", \"kind\": \"class_ref\", \"name\": {}, \"class\": {class}",
+            json_string(name)
+        ),
+        Kind::Text { text, unicode } => write!(
+            head,
+            ", \"kind\": \"string\", \"unicode\": {unicode}, \"text\": {}",
+            json_string(text)
+        ),
+        Kind::Unknown => write!(head, ", \"kind\": \"unknown\""),
+    };
+    if let Some(object) = item.object {
+        let _ = write!(head, ", \"object\": {object}");
+    }
+    out.write_all(head.as_bytes())?;
+    if hex || matches!(item.kind, Kind::Unknown) {
+        out.write_all(b", \"hex\": \"")?;
+        let start = item.offset - base;
+        for chunk in bytes[start..start + item.len].chunks(4096) {
+            let mut digits = String::with_capacity(chunk.len() * 2);
+            for b in chunk {
                 let _ = write!(digits, "{b:02x}");
             }
-            let _ = write!(out, ", \"hex\": \"{digits}\"");
+            out.write_all(digits.as_bytes())?;
         }
-        out.push('}');
-        if n + 1 < items.len() {
-            out.push(',');
-        }
-        out.push('\n');
+        out.write_all(b"\"")?;
     }
-    out.push_str("]\n");
-    out
+    out.write_all(b"}")
 }
 
 /// `text` as a JSON string literal.
@@ -423,6 +475,17 @@ mod tests {
 
     fn cp1252() -> &'static Encoding {
         sockarc::archive::code_page(1252).expect("cp1252")
+    }
+
+    /// Every item `scan` finds in `bytes`.
+    fn scan(bytes: &[u8], code_page: &'static Encoding, base: usize) -> Vec<Item> {
+        let mut items = Vec::new();
+        super::scan(bytes, code_page, base, |item| {
+            items.push(item.clone());
+            Ok(())
+        })
+        .expect("collecting cannot fail");
+        items
     }
 
     #[test]

@@ -360,14 +360,26 @@ fn inspect(file: &str, offset: usize, json: bool, hex: bool, codepage: CodePage)
             ),
         ));
     };
-    let items = inspect::scan(rest, codepage.encoding, offset);
-    let shown = if json {
-        inspect::render_json(&items, rest, offset, hex)
-    } else {
-        inspect::render(&items, rest, offset, hex)
-    };
-    let mut out = io::stdout().lock();
-    out.write_all(shown.as_bytes()).and_then(|()| out.flush())
+    // Each item goes out as it is found: output, like memory, does not wait
+    // for the whole file.
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut first = true;
+    if json {
+        out.write_all(inspect::JSON_OPEN.as_bytes())?;
+    }
+    inspect::scan(rest, codepage.encoding, offset, |item| {
+        let written = if json {
+            inspect::write_json(&mut out, item, rest, offset, hex, first)
+        } else {
+            inspect::write_text(&mut out, item, rest, offset, hex)
+        };
+        first = false;
+        written
+    })?;
+    if json {
+        out.write_all(inspect::json_close(!first).as_bytes())?;
+    }
+    out.flush()
 }
 
 fn main() -> ExitCode {
