@@ -15,8 +15,8 @@
 //! program storing `UINT`s through `CArray<UINT, UINT>` writes what `Vec<u32>`
 //! writes.
 
+use crate::classes::{drop_objects, ClassRegistry, ObjectRef, SerialClass};
 use crate::error::Result;
-use crate::object::{drop_objects, ClassRegistry, ObjectRef, SerialClass};
 use crate::string::MfcString;
 use crate::{Load, Loading, Store, Storing};
 

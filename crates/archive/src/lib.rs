@@ -121,22 +121,23 @@
 //! MFC that is still built.
 #![deny(missing_docs)]
 
+mod classes;
 pub mod collections;
+mod counts;
 mod error;
 mod load;
-mod object;
+mod objects;
 mod options;
 pub mod serialize;
 mod store;
 mod string;
-mod tags;
 mod values;
 
-pub use error::{Cause, Error, Result};
-pub use load::{LoadArchive, Loading, Source};
-pub use object::{
+pub use classes::{
     drop_objects, ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA,
 };
+pub use error::{Cause, Error, Result};
+pub use load::{LoadArchive, Loading, Source};
 pub use options::{
     Limits, Options, StringForm, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BUFFER_SIZE, MIN_BUFFER_SIZE,
 };

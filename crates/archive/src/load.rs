@@ -1,23 +1,24 @@
-//! The loading archive (`CArchive` in `CArchive::load` mode): a buffer behind any
-//! `io::Read`, the primitive readers, counts and the object load array.
+//! The loading archive (`CArchive` in `CArchive::load` mode): its type, the
+//! reader erased for [`Load`] implementations, and reading values whole.
+//!
+//! The archive's state is in four parts, each kept by one file: the input
+//! (buffer and cursor, `load/input.rs`), what is being read whole and so may be
+//! undone (`load/undo.rs`), what the limits have counted (`counts.rs`), and the
+//! object load array (`objects.rs`).
 
 use std::io::{self, Read};
-use std::sync::Arc;
 
+use crate::classes::{ClassRegistry, SerialClass};
 use crate::error::{Error, Result};
-use crate::object::{ClassRegistry, ObjectRef, RuntimeClass, SerialClass};
+use crate::objects::tables::LoadMap;
 use crate::options::Options;
-use crate::tags;
 use crate::Load;
 
-mod buffer;
-mod counts;
-mod objects;
+mod input;
 mod undo;
 
-use buffer::INPUT_ENDED;
-use objects::{Slot, Slots};
-use undo::Keep;
+use input::{Cursor, INPUT_ENDED};
+use undo::Unit;
 
 /// A loading archive whose reader type has been erased. [`Load`] implementations
 /// receive this, so they are object-safe and need no type parameter.
@@ -86,41 +87,35 @@ impl<'b> Source for dyn Read + 'b {
 /// ```
 pub struct LoadArchive<R: Read + ?Sized> {
     buf: Box<[u8]>,
-    pos: usize,
-    end: usize,
-    /// Stream offset of `buf[0]`.
-    base: u64,
-    /// Stream offset of the outermost value or message being read whole: while
-    /// `unit` is a `Value` or `Message`, bytes from there on stay buffered.
-    unit_start: u64,
-    /// Whether a value or message is being read, and why its bytes are kept.
-    unit: Option<Keep>,
+    /// Where reading is in `buf` and in the stream.
+    at: Cursor,
+    /// The value or message being read whole, if any.
+    unit: Unit,
     /// Stream offset the last failed read needed bytes up to: a message retried
     /// before that much has arrived would fail at the same place.
     wanted: u64,
-    /// Stream offset up to which received bytes have been counted towards a
-    /// collection's reserved capacity: each byte pays for one reservation.
-    claimed: u64,
-    /// The longest chain ([`Limits::max_chain`](crate::Limits::max_chain))
-    /// among the objects the body being loaded has referred to so far.
-    chain: u64,
-    /// Where a value too long to undo was cut by an error from the reader: the
-    /// stream's position is lost from there on.
-    cut: Option<u64>,
-    slots: Slots,
-    classes: ClassRegistry,
-    object_schema: Option<u32>,
-    depth: u32,
+    pub(crate) bounds: Bounds,
+    pub(crate) objects: LoadMap,
     options: Options,
     inner: R,
+}
+
+/// What the limits have counted so far while loading (`counts.rs` keeps it).
+#[derive(Debug, Default)]
+pub(crate) struct Bounds {
+    /// Collections and objects being loaded inside each other.
+    pub(crate) depth: u32,
+    /// Stream offset up to which received bytes have been counted towards a
+    /// collection's reserved capacity: each byte pays for one reservation.
+    pub(crate) claimed: u64,
 }
 
 impl<R: Read + ?Sized> std::fmt::Debug for LoadArchive<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadArchive")
-            .field("offset", &(self.base + self.pos as u64))
-            .field("buffered", &(self.end - self.pos))
-            .field("loaded", &(self.slots.len() - 1))
+            .field("offset", &self.at.offset())
+            .field("buffered", &(self.at.received() - self.at.offset()))
+            .field("loaded", &self.objects.loaded())
             .finish_non_exhaustive()
     }
 }
@@ -129,19 +124,11 @@ impl<R: Read> LoadArchive<R> {
     pub(crate) fn new(inner: R, options: Options) -> Self {
         LoadArchive {
             buf: vec![0; options.effective_buffer_size()].into_boxed_slice(),
-            pos: 0,
-            end: 0,
-            base: 0,
-            unit_start: 0,
-            unit: None,
+            at: Cursor::default(),
+            unit: Unit::Idle,
             wanted: 0,
-            claimed: 0,
-            chain: 0,
-            cut: None,
-            slots: Slots(vec![Slot::Null]),
-            classes: ClassRegistry::default(),
-            object_schema: None,
-            depth: 0,
+            bounds: Bounds::default(),
+            objects: LoadMap::new(ClassRegistry::default()),
             options,
             inner,
         }
@@ -150,7 +137,7 @@ impl<R: Read> LoadArchive<R> {
     /// Replaces the classes this archive can create (by default, MFC's
     /// serializable collection classes only).
     pub fn with_classes(mut self, classes: ClassRegistry) -> Self {
-        self.classes = classes;
+        self.objects.classes = classes;
         self
     }
 }
@@ -173,7 +160,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     /// Bytes consumed so far: the offset of the next value in the stream.
     pub fn offset(&self) -> u64 {
-        self.base + self.pos as u64
+        self.at.offset()
     }
 
     /// `true` when every byte taken from the reader has been consumed
@@ -181,7 +168,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// holds, or the ones already buffered wait for a notification that will not
     /// come.
     pub fn is_buffer_empty(&self) -> bool {
-        self.pos == self.end
+        self.unread().is_empty()
     }
 
     /// The reader underneath (`CArchive::GetFile`). Bytes already buffered have been
@@ -197,13 +184,13 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     /// The classes this archive can create.
     pub fn classes(&self) -> &ClassRegistry {
-        &self.classes
+        &self.objects.classes
     }
 
     /// Makes class `T` known to this archive (what `IMPLEMENT_SERIAL` does for a
     /// whole MFC module).
     pub fn register<T: SerialClass>(&mut self) -> &mut Self {
-        self.classes.register::<T>();
+        self.objects.classes.register::<T>();
         self
     }
 
@@ -222,7 +209,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// the reader fails; any error the value's [`Load`] implementation reports.
     #[inline(always)]
     pub fn read<T: Load>(&mut self) -> Result<T> {
-        if T::LOADS_IN_ONE_STEP || self.unit.is_some() {
+        if T::LOADS_IN_ONE_STEP || self.unit.is_reading() {
             return T::load(R::erase(self));
         }
         self.read_whole()
@@ -254,7 +241,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// begin is [`Error::EndOfFile`] too, since the peer may have lost what it
     /// meant to send.
     pub fn read_or_end<T: Load>(&mut self) -> Result<Option<T>> {
-        if self.pos == self.end && self.unit.is_none() {
+        if self.is_buffer_empty() && !self.unit.is_reading() {
             let start = self.offset();
             match self.refill(1, start, || "a value".to_owned()) {
                 Ok(()) => {}
@@ -295,7 +282,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`read`](Self::read) as a unit of its own, out of the hot path.
     #[inline(never)]
     fn read_whole<T: Load>(&mut self) -> Result<T> {
-        self.unit(Keep::Value, T::load)
+        self.unit(Unit::Value, T::load)
     }
 
     /// Fills `buf` with the next bytes as they are (`CArchive::EnsureRead`).
@@ -305,35 +292,34 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`Error::EndOfFile`] if the input ends first; [`Error::Io`] if the reader
     /// fails.
     pub fn read_raw(&mut self, buf: &mut [u8]) -> Result<()> {
-        if self.unit.is_none() {
-            return self.unit(Keep::Value, |ar| ar.read_raw(buf));
+        if !self.unit.is_reading() {
+            return self.unit(Unit::Value, |ar| ar.read_raw(buf));
         }
         let start = self.offset();
         let len = buf.len();
         let what = || format!("{len} raw bytes");
-        if self.buffer_whole(buf.len(), start, what)? {
-            buf.copy_from_slice(&self.buf[self.pos..self.pos + buf.len()]);
-            self.pos += buf.len();
+        if self.buffer_whole(len, start, what)? {
+            buf.copy_from_slice(&self.unread()[..len]);
+            self.consume(len);
             return Ok(());
         }
         let mut done = 0;
-        while done < buf.len() {
-            if self.pos == self.end {
-                let result =
-                    if buf.len() - done >= self.buf.len() && self.unit == Some(Keep::Nothing) {
-                        self.read_direct(&mut buf[done..], start).map(|n| done += n)
-                    } else {
-                        self.refill(1, start, what)
-                    };
+        while done < len {
+            if self.is_buffer_empty() {
+                let result = if len - done >= self.buf.len() && self.unit.is_abandoned() {
+                    self.read_direct(&mut buf[done..], start).map(|n| done += n)
+                } else {
+                    self.refill(1, start, what)
+                };
                 if result.is_err() {
-                    self.wanted = start + buf.len() as u64;
+                    self.wanted = start + len as u64;
                 }
                 result?;
                 continue;
             }
-            let n = (self.end - self.pos).min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-            self.pos += n;
+            let n = self.unread().len().min(len - done);
+            buf[done..done + n].copy_from_slice(&self.unread()[..n]);
+            self.consume(n);
             done += n;
         }
         Ok(())

@@ -21,8 +21,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::classes::{ObjectRef, SerialClass};
 use crate::error::{Error, Result};
-use crate::object::{ObjectRef, SerialClass};
 use crate::{Loading, Storing};
 
 /// A value that can be stored in an archive: the storing half of an MFC

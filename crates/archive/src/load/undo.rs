@@ -4,16 +4,55 @@
 
 use super::*;
 
-/// Why bytes before the read position stay in the buffer.
+/// What the archive is reading whole, from which stream offset, and so which
+/// bytes before the read position stay in the buffer for a retry. The one
+/// record of it: the input asks [`kept_from`](Self::kept_from), the undo
+/// layer sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Keep {
-    /// They don't: only unread bytes are kept.
-    Nothing,
-    /// A value being read whole, so that an error from the reader can undo it;
-    /// given up past [`Limits::max_message_bytes`](crate::Limits::max_message_bytes).
-    Value,
-    /// A message of [`LoadArchive::read_message`]; past the limit it is an error.
-    Message,
+pub(super) enum Unit {
+    /// Nothing is being read whole: only unread bytes are kept.
+    Idle,
+    /// A value from this offset, kept so that an error from the reader can
+    /// undo it.
+    Value(u64),
+    /// A message of [`LoadArchive::read_message`] from this offset; past
+    /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes) it is an
+    /// error.
+    Message(u64),
+    /// A value from this offset that needed more than
+    /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes): its
+    /// first bytes were let go, so it can be undone only if it consumed none.
+    Abandoned(u64),
+}
+
+impl Unit {
+    /// Whether a value or message is being read (the outermost one decides
+    /// what is kept; nested ones only undo).
+    #[inline(always)]
+    pub(super) fn is_reading(self) -> bool {
+        self != Unit::Idle
+    }
+
+    /// Whether the value being read let its first bytes go.
+    pub(super) fn is_abandoned(self) -> bool {
+        matches!(self, Unit::Abandoned(_))
+    }
+
+    /// The stream offset from which bytes stay buffered, if any do.
+    pub(super) fn kept_from(self) -> Option<u64> {
+        match self {
+            Unit::Value(start) | Unit::Message(start) => Some(start),
+            Unit::Idle | Unit::Abandoned(_) => None,
+        }
+    }
+
+    /// Where the value or message being read began.
+    fn start(self) -> Option<u64> {
+        match self {
+            Unit::Value(start) | Unit::Message(start) | Unit::Abandoned(start) => Some(start),
+            Unit::Idle => None,
+        }
+    }
 }
 
 impl<R: Source + ?Sized> LoadArchive<R> {
@@ -82,12 +121,12 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     ) -> Result<Option<T>> {
         // Inside another message (or value), "not yet" is the outer one's to
         // answer: the error goes up, and the outer unit undoes all of it.
-        if self.unit.is_some() {
-            return self.unit(Keep::Message, f).map(Some);
+        if self.unit.is_reading() {
+            return self.unit(Unit::Message, f).map(Some);
         }
-        let result = self.unit(Keep::Message, |ar| {
+        let result = self.unit(Unit::Message, |ar| {
             let wanted = ar.wanted.saturating_sub(ar.offset());
-            if wanted > (ar.end - ar.pos) as u64 {
+            if wanted > ar.unread().len() as u64 {
                 let need = usize::try_from(wanted).unwrap_or(usize::MAX);
                 let start = ar.offset();
                 ar.refill(need, start, || "the rest of a message".to_owned())?;
@@ -102,7 +141,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             // Nothing to retry if the message could not be undone (a message
             // nested in a value too long to keep): the error stands.
             Err(Error::Io { source, .. })
-                if source.kind() == io::ErrorKind::WouldBlock && self.cut.is_none() =>
+                if source.kind() == io::ErrorKind::WouldBlock && !self.at.is_cut() =>
             {
                 Ok(None)
             }
@@ -110,26 +149,37 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         }
     }
 
-    /// Runs `f` as one unit: the outermost unit keeps its bytes buffered (as
-    /// `keep` says), and if the reader fails inside it, the position, the loaded
-    /// classes and objects and the object schema go back to where `f` started.
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "a position inside the buffer fits a usize"
-    )]
+    /// Whether a value or message is being read whole: inside one, a read
+    /// needs no unit of its own.
+    #[inline(always)]
+    pub(crate) fn is_reading_whole(&self) -> bool {
+        self.unit.is_reading()
+    }
+
+    /// Reads a value with `f` as a unit of its own, undone whole if the reader
+    /// fails inside it (see [`read`](Self::read)).
+    pub(crate) fn read_whole_with<T>(
+        &mut self,
+        f: impl FnOnce(&mut Loading<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.unit(Unit::Value, f)
+    }
+
+    /// Runs `f` as one unit: the outermost unit (`begin(start)`) keeps its
+    /// bytes buffered, and if the reader fails inside it, the position, the
+    /// loaded classes and objects and the object schema go back to where `f`
+    /// started.
     pub(super) fn unit<T>(
         &mut self,
-        keep: Keep,
+        begin: fn(u64) -> Unit,
         f: impl FnOnce(&mut Loading<'_>) -> Result<T>,
     ) -> Result<T> {
         let start = self.offset();
-        let slots = self.slots.len();
-        let schema = self.object_schema;
-        let outermost = self.unit.is_none();
+        let objects = self.objects.mark();
+        let outermost = !self.unit.is_reading();
         if outermost {
-            self.unit = Some(keep);
-            self.unit_start = start;
-            if keep != Keep::Message {
+            self.unit = begin(start);
+            if !matches!(self.unit, Unit::Message(_)) {
                 // What a message waits for is known only for the message that
                 // last ran out; anything else read since makes it stale.
                 self.wanted = 0;
@@ -138,20 +188,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let result = f(R::erase(self));
         // A unit that gave up keeping its bytes can still be undone if it
         // consumed none of them.
-        let undoable = self.unit != Some(Keep::Nothing) || self.offset() == start;
+        let undoable = !self.unit.is_abandoned() || self.offset() == start;
         if outermost {
-            self.unit = None;
+            self.unit = Unit::Idle;
         }
         match &result {
             Err(Error::Io { .. }) if undoable => {
-                self.pos = (start - self.base) as usize;
-                self.slots.truncate(slots);
-                self.object_schema = schema;
+                self.at.rewind_to(start);
+                self.objects.undo(objects);
             }
-            Err(Error::Io { .. }) => {
-                self.cut.get_or_insert(start);
-                self.end = self.pos;
-            }
+            Err(Error::Io { .. }) => self.at.cut_at(start),
             Ok(_) if outermost => self.shrink(),
             _ => {}
         }
@@ -165,9 +211,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes) from
     /// the message's start: a longer message fails there all the same.
     pub(crate) fn expect_more(&mut self, bytes: u64) {
-        let cap = self
-            .unit_start
-            .saturating_add(self.options.limits.max_message_bytes);
+        let from = self.unit.start().unwrap_or_else(|| self.offset());
+        let cap = from.saturating_add(self.options.limits.max_message_bytes);
         self.wanted = self.wanted.saturating_add(bytes).min(cap.max(self.wanted));
     }
 }

@@ -4,9 +4,10 @@
 #![allow(clippy::cast_possible_truncation)]
 
 use std::cell::RefCell;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::rc::Rc;
 
+use crate::common::Script;
 use mfc_archive::{Archive, Options, DEFAULT_BUFFER_SIZE};
 
 /// A writer that records the size of every write it is given.
@@ -122,31 +123,10 @@ fn a_failing_writer_is_reported_by_close() {
     assert_eq!((err.cause(), err.offset()), (mfc_archive::Cause::Io, 0));
 }
 
-/// A reader that hands out at most `step` bytes per read and counts the reads.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-    reads: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reads += 1;
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
 #[test]
 fn a_loading_archive_asks_only_until_the_value_is_complete() {
     let bytes = crate::common::hex("78 56 34 12 01 00");
-    let mut ar = Archive::load(Trickle {
-        data: &bytes,
-        step: 1,
-        reads: 0,
-    });
+    let mut ar = Archive::load(Script::trickle(&bytes, 1));
     assert_eq!(ar.read::<u32>().unwrap(), 0x1234_5678);
     assert_eq!(
         ar.get_ref().reads,
@@ -160,11 +140,7 @@ fn a_loading_archive_asks_only_until_the_value_is_complete() {
 #[test]
 fn is_buffer_empty_tells_when_buffered_messages_remain() {
     let bytes = crate::common::hex("01 00 02 00 03 00");
-    let mut ar = Archive::load(Trickle {
-        data: &bytes,
-        step: 6,
-        reads: 0,
-    });
+    let mut ar = Archive::load(Script::trickle(&bytes, 6));
     assert!(ar.is_buffer_empty(), "nothing read yet");
     assert_eq!(ar.read::<u16>().unwrap(), 1);
     assert!(

@@ -8,7 +8,7 @@
 use std::io;
 use std::sync::Arc;
 
-use crate::common::{hex, Pieces};
+use crate::common::{hex, Script};
 use mfc_archive::collections::{MapStringToOb, MapWordToOb, ObArray, ObList};
 use mfc_archive::{Archive, ObjectRef, Serialize};
 
@@ -106,7 +106,7 @@ fn a_back_reference_chain_cut_short_by_one_byte_is_undone_then_read() {
     on_small_stack(|| {
         let bytes = chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
-        let pieces = Pieces::new(io::ErrorKind::WouldBlock, &[most]);
+        let pieces = Script::new(io::ErrorKind::WouldBlock, &[most]);
         let mut ar = Archive::load(pieces);
         // The whole chain is built, then undone: its objects are forgotten.
         let read = |ar: &mut mfc_archive::Loading<'_>| ar.read::<Vec<Option<ObjectRef>>>();
@@ -124,7 +124,7 @@ fn a_back_reference_chain_cut_by_a_time_out_is_undone_then_read() {
     on_small_stack(|| {
         let bytes = chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
-        let pieces = Pieces::new(io::ErrorKind::TimedOut, &[most]);
+        let pieces = Script::new(io::ErrorKind::TimedOut, &[most]);
         let mut ar = Archive::load(pieces);
         let err = ar.read::<Vec<Option<ObjectRef>>>().unwrap_err();
         assert_eq!(err.cause(), mfc_archive::Cause::Io);
@@ -268,7 +268,7 @@ fn a_chain_through_a_class_without_drop_is_undone_and_dropped_by_the_archive() {
     on_small_stack(|| {
         let bytes = plain_chain(LINKS);
         let (most, last) = bytes.split_at(bytes.len() - 1);
-        let pieces = Pieces::new(io::ErrorKind::WouldBlock, &[most]);
+        let pieces = Script::new(io::ErrorKind::WouldBlock, &[most]);
         // Past the chain limit, which the program lifts: it drops its copy
         // newest first below.
         let options = mfc_archive::Options {

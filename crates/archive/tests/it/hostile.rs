@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::common::hex;
+use crate::common::{hex, Script};
 use mfc_archive::{Archive, Cause, Error, Limits, MfcString, ObjectRef, Options, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -156,26 +156,14 @@ fn a_reference_to_an_object_still_loading_is_bad_index() {
     assert!(err.to_string().contains("still being loaded"), "{err}");
 }
 
-/// A reader that fails with `kind` after delivering `bytes`.
-struct FailAfter(Vec<u8>, std::io::ErrorKind);
-
-impl std::io::Read for FailAfter {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.0.is_empty() {
-            return Err(std::io::Error::new(self.1, "failing reader"));
-        }
-        let n = self.0.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0.drain(..n);
-        Ok(n)
-    }
-}
-
 #[test]
 fn io_errors_keep_their_cause_and_offset() {
-    let err = Archive::load(FailAfter(vec![1, 0], std::io::ErrorKind::PermissionDenied))
-        .read::<u32>()
-        .unwrap_err();
+    let err = Archive::load(Script::fail_after(
+        &[1, 0],
+        std::io::ErrorKind::PermissionDenied,
+    ))
+    .read::<u32>()
+    .unwrap_err();
     assert_eq!((err.cause(), err.offset()), (Cause::Io, 2));
     let io: std::io::Error = err.into();
     assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
@@ -187,7 +175,7 @@ fn a_reset_inside_a_value_is_end_of_file() {
         std::io::ErrorKind::ConnectionReset,
         std::io::ErrorKind::ConnectionAborted,
     ] {
-        let mut ar = Archive::load(FailAfter(vec![7, 0, 0x34, 0x12], kind));
+        let mut ar = Archive::load(Script::fail_after(&[7, 0, 0x34, 0x12], kind));
         assert_eq!(ar.read::<u16>().unwrap(), 7);
         let err = ar.read::<u32>().unwrap_err();
         assert_eq!((err.cause(), err.offset()), (Cause::EndOfFile, 2));
@@ -201,26 +189,11 @@ fn a_reset_inside_a_value_is_end_of_file() {
 
 #[test]
 fn a_value_interrupted_by_a_timeout_resumes_where_it_stopped() {
-    // A reader that delivers two bytes, times out once, then delivers the rest.
-    struct Stutter(Vec<std::io::Result<Vec<u8>>>);
-    impl std::io::Read for Stutter {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            match self.0.pop() {
-                None => Ok(0),
-                Some(Err(e)) => Err(e),
-                Some(Ok(bytes)) => {
-                    buf[..bytes.len()].copy_from_slice(&bytes);
-                    Ok(bytes.len())
-                }
-            }
-        }
-    }
-    let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
-    let mut ar = Archive::load(Stutter(vec![
-        Ok(vec![0x56, 0x34, 0x12]),
-        Err(timeout),
-        Ok(vec![0x78]),
-    ]));
+    // One byte, a time-out, then the rest.
+    let mut ar = Archive::load(Script::pausing(
+        std::io::ErrorKind::TimedOut,
+        &[&[0x78], &[0x56, 0x34, 0x12]],
+    ));
     let err = ar.read::<u32>().unwrap_err();
     assert_eq!((err.cause(), err.offset()), (Cause::Io, 1));
     assert_eq!(ar.read::<u32>().unwrap(), 0x1234_5678);

@@ -10,6 +10,8 @@ use mfc_archive::{
 };
 use proptest::prelude::*;
 
+use crate::common::Script;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 struct Record {
     byte: u8,
@@ -223,23 +225,6 @@ proptest! {
     }
 }
 
-/// Hands out the chunks it is given, answering `WouldBlock` between them, as a
-/// socket fed by an event loop does.
-struct Arrivals(std::collections::VecDeque<u8>);
-
-impl std::io::Read for Arrivals {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.0.is_empty() {
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(self.0.len());
-        for (slot, byte) in buf.iter_mut().zip(self.0.drain(..n)) {
-            *slot = byte;
-        }
-        Ok(n)
-    }
-}
-
 type Message = (u32, MfcString, Option<ObjectRef>);
 
 /// Messages numbered in order, with `texts`, each naming one of three shared
@@ -305,14 +290,14 @@ proptest! {
         let (messages, bytes) = messages_of(&texts, &picks);
 
         let options = Options { buffer_size, ..Options::default() };
-        let mut ar = Archive::load_with(Arrivals(Default::default()), options);
+        let mut ar = Archive::load_with(Script::arrivals(), options);
         ar.register::<TreeNode>();
         let mut got: Vec<Message> = Vec::new();
         let mut rest = &bytes[..];
         let mut cut = cuts.iter().cycle();
         while !rest.is_empty() || got.len() < messages.len() {
             let take = (*cut.next().unwrap()).min(rest.len());
-            ar.get_mut().0.extend(&rest[..take]);
+            ar.get_mut().push(&rest[..take]);
             rest = &rest[take..];
             while let Some(message) = ar.read_message(read_one).unwrap() {
                 got.push(message);
@@ -323,37 +308,9 @@ proptest! {
     }
 }
 
-/// Hands out its bytes a piece at a time and times out once between two pieces,
-/// as a socket with a read time-out does when the sender pauses.
-struct Pauses {
-    pieces: std::collections::VecDeque<Vec<u8>>,
-    paused: bool,
-}
-
-impl std::io::Read for Pauses {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if !std::mem::replace(&mut self.paused, true) {
-            let Some(piece) = self.pieces.front_mut() else {
-                return Ok(0);
-            };
-            let n = buf.len().min(piece.len());
-            buf[..n].copy_from_slice(&piece[..n]);
-            piece.drain(..n);
-            if piece.is_empty() {
-                self.pieces.pop_front();
-            } else {
-                self.paused = false;
-            }
-            return Ok(n);
-        }
-        self.paused = false;
-        Err(std::io::ErrorKind::TimedOut.into())
-    }
-}
-
 /// Reads a `T`, again after every time-out (at most `limit` times).
 fn read_retrying<T: mfc_archive::Load>(
-    ar: &mut mfc_archive::LoadArchive<Pauses>,
+    ar: &mut mfc_archive::LoadArchive<Script>,
     limit: usize,
 ) -> mfc_archive::Result<T> {
     for _ in 0..limit {
@@ -376,19 +333,19 @@ proptest! {
     ) {
         let (messages, bytes) = messages_of(&texts, &picks);
 
-        let mut pieces = std::collections::VecDeque::new();
+        let mut pieces: Vec<&[u8]> = Vec::new();
         let mut rest = &bytes[..];
         for &cut in cuts.iter().cycle() {
             if rest.is_empty() {
                 break;
             }
             let (piece, after) = rest.split_at(cut.min(rest.len()));
-            pieces.push_back(piece.to_vec());
+            pieces.push(piece);
             rest = after;
         }
         let limit = pieces.len() + 2;
         let options = Options { buffer_size, ..Options::default() };
-        let mut ar = Archive::load_with(Pauses { pieces, paused: false }, options);
+        let mut ar = Archive::load_with(Script::pausing(std::io::ErrorKind::TimedOut, &pieces), options);
         ar.register::<TreeNode>();
         let mut got: Vec<Message> = Vec::new();
         for _ in &messages {

@@ -5,10 +5,10 @@
 #![allow(clippy::cast_possible_truncation)]
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 
-use crate::common::{hex, Pieces};
+use crate::common::{hex, Script};
 use mfc_archive::{Archive, Error, Limits, MfcString, Options, Serialize};
 
 /// The spec's `CAge` (section 4.7): `IMPLEMENT_SERIAL(CAge, CObject, 1)`.
@@ -26,7 +26,7 @@ fn is_kind(result: Result<impl std::fmt::Debug, Error>, kind: io::ErrorKind) -> 
 fn a_string_cut_after_its_length_is_read_again_from_its_length() {
     // Section 2.3: CStringW "hello" is FF FE FF, the length 05, then UTF-16LE.
     let bytes = hex(r#"FF FE FF 05 68 00 65 00 6C 00 6C 00 6F 00 01 00"#);
-    let mut ar = Archive::load(Pieces::new(
+    let mut ar = Archive::load(Script::new(
         io::ErrorKind::TimedOut,
         &[&bytes[..6], &bytes[6..]],
     ));
@@ -40,7 +40,7 @@ fn a_string_cut_after_its_length_is_read_again_from_its_length() {
 fn a_count_cut_after_its_ff_ff_escape_is_read_again_whole() {
     // Section 3: 70000 is FF FF then the DWORD 70 11 01 00.
     let bytes = hex("FF FF 70 11 01 00");
-    let mut ar = Archive::load(Pieces::new(
+    let mut ar = Archive::load(Script::new(
         io::ErrorKind::WouldBlock,
         &[&bytes[..2], &bytes[2..]],
     ));
@@ -52,7 +52,7 @@ fn a_count_cut_after_its_ff_ff_escape_is_read_again_whole() {
 fn an_object_cut_in_its_body_is_loaded_again_with_the_same_indexes() {
     // Section 4.7, "same object twice": class = 1, the object = 2, then `02 00`.
     let bytes = hex(r#"FF FF 01 00 04 00 "CAge" 15 00 00 00 02 00"#);
-    let mut ar = Archive::load(Pieces::new(
+    let mut ar = Archive::load(Script::new(
         io::ErrorKind::TimedOut,
         &[&bytes[..12], &bytes[12..]],
     ));
@@ -74,7 +74,7 @@ fn raw_bytes_longer_than_the_buffer_are_read_again_whole() {
         max_buffer_size: 4096,
         ..Options::default()
     };
-    let reader = Pieces::new(io::ErrorKind::TimedOut, &[&bytes[..6000], &bytes[6000..]]);
+    let reader = Script::new(io::ErrorKind::TimedOut, &[&bytes[..6000], &bytes[6000..]]);
     let mut ar = Archive::load_with(reader, options);
     let mut out = vec![0; bytes.len()];
     assert!(is_kind(ar.read_raw(&mut out), io::ErrorKind::TimedOut));
@@ -95,7 +95,7 @@ fn a_value_too_long_to_undo_leaves_an_error_not_bytes_from_its_middle() {
         },
         ..Options::default()
     };
-    let reader = Pieces::new(io::ErrorKind::TimedOut, &[&bytes[..600], &bytes[600..]]);
+    let reader = Script::new(io::ErrorKind::TimedOut, &[&bytes[..600], &bytes[600..]]);
     let mut ar = Archive::load_with(reader, options);
     assert!(is_kind(ar.read::<MfcString>(), io::ErrorKind::TimedOut));
     let err = ar.read::<MfcString>().unwrap_err();
@@ -112,7 +112,7 @@ fn read_message_parses_again_only_when_the_bytes_it_stopped_for_are_there() {
     // at a time with WouldBlock in between.
     let mut bytes = hex("FF B8 0B");
     bytes.extend(std::iter::repeat_n(b'y', 3000));
-    let mut ar = Archive::load(Pieces::chunks(io::ErrorKind::WouldBlock, &bytes, 100));
+    let mut ar = Archive::load(Script::chunks(io::ErrorKind::WouldBlock, &bytes, 100));
     let parses = Cell::new(0);
     let read = |ar: &mut mfc_archive::Loading<'_>| {
         parses.set(parses.get() + 1);
@@ -144,7 +144,7 @@ fn a_message_longer_than_the_limit_is_an_error() {
         ..Options::default()
     };
     let mut ar = Archive::load_with(
-        Pieces::chunks(io::ErrorKind::WouldBlock, &bytes, 64),
+        Script::chunks(io::ErrorKind::WouldBlock, &bytes, 64),
         options,
     );
     let mut outcome = Ok(None);
@@ -173,10 +173,10 @@ fn a_time_out_before_any_byte_is_undone_even_with_no_room_to_keep_bytes() {
     };
     // Section 2.3: ANSI "abc" is 03 then the bytes; nothing has come yet.
     let mut ar = Archive::load_with(
-        Pieces::new(io::ErrorKind::WouldBlock, &[b"\x03abc"]),
+        Script::new(io::ErrorKind::WouldBlock, &[b"\x03abc"]),
         options,
     );
-    ar.get_mut().fail_next = true;
+    ar.get_mut().fail_next = Some(io::ErrorKind::WouldBlock);
     assert!(is_kind(ar.read::<MfcString>(), io::ErrorKind::WouldBlock));
     assert_eq!(ar.read::<MfcString>().unwrap().as_ansi(), Some(&b"abc"[..]));
 }
@@ -197,7 +197,7 @@ fn thread_cpu_time() -> std::time::Duration {
 /// Feeds `bytes` to `read_message` one byte per call, reading a
 /// `Vec<MfcString>`; returns the strings, the parse attempts and the CPU time.
 fn drip_strings(bytes: &[u8], max_parses: u32) -> (Vec<MfcString>, u32, std::time::Duration) {
-    let mut ar = Archive::load(Pieces::chunks(io::ErrorKind::WouldBlock, bytes, 1));
+    let mut ar = Archive::load(Script::chunks(io::ErrorKind::WouldBlock, bytes, 1));
     let (parses, calls) = (Cell::new(0u32), Cell::new(0usize));
     let read = |ar: &mut mfc_archive::Loading<'_>| {
         parses.set(parses.get() + 1);
@@ -271,7 +271,7 @@ fn drip<T>(
     options: Options,
     f: impl Fn(&mut mfc_archive::Loading<'_>) -> mfc_archive::Result<T> + Copy,
 ) -> (mfc_archive::Result<T>, usize) {
-    let mut ar = Archive::load_with(Pieces::chunks(io::ErrorKind::WouldBlock, bytes, 1), options);
+    let mut ar = Archive::load_with(Script::chunks(io::ErrorKind::WouldBlock, bytes, 1), options);
     for calls in 1..=bytes.len() + 1 {
         match ar.read_message(f) {
             Ok(None) => {}
@@ -339,7 +339,7 @@ fn read_or_end_tells_a_clean_end_from_a_cut_value_and_a_reset() {
     assert!(matches!(cut, Error::EndOfFile { offset: 2, .. }), "{cut:?}");
 
     // The peer resets where the next value would begin.
-    let mut ar = Archive::load(Pieces::new(
+    let mut ar = Archive::load(Script::new(
         io::ErrorKind::ConnectionReset,
         &[&hex("34 12")],
     ));
@@ -354,7 +354,7 @@ fn read_or_end_tells_a_clean_end_from_a_cut_value_and_a_reset() {
 #[test]
 fn a_nested_read_message_that_must_wait_makes_the_outer_one_wait() {
     // A DWORD 0x12345678 and a WORD 0xABCD, the first two bytes first.
-    let mut ar = Archive::load(Pieces::new(
+    let mut ar = Archive::load(Script::new(
         io::ErrorKind::WouldBlock,
         &[&hex("78 56"), &hex("34 12 cd ab")],
     ));
@@ -374,21 +374,11 @@ fn a_nested_read_message_that_must_wait_makes_the_outer_one_wait() {
 /// same place, however the bytes arrived.
 #[test]
 fn read_raw_at_the_end_fails_alike_for_one_chunk_and_many() {
-    /// Gives `step` bytes per read, then the end.
-    struct Drip<'a>(&'a [u8], usize);
-    impl Read for Drip<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = buf.len().min(self.1).min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
     // Five bytes for ten, and 90,000 for 100,000 (past the archive's buffer).
     for (have, want) in [(5, 10), (90_000, 100_000)] {
         let bytes: Vec<u8> = (0..have).map(|i| i as u8).collect();
         let outcome = |step: usize| {
-            let mut ar = Archive::load(Drip(&bytes, step));
+            let mut ar = Archive::load(Script::trickle(&bytes, step));
             ar.read::<u8>().unwrap();
             let mut buf = vec![0u8; want];
             let err = ar.read_raw(&mut buf).unwrap_err();

@@ -63,48 +63,102 @@ pub fn assert_at_end<R: std::io::Read>(ar: &mut LoadArchive<R>) {
     );
 }
 
-/// The scripted reader of the archive tests: hands out its pieces one read at
-/// a time, failing with `kind` (a time-out, `WouldBlock`, a reset) between two
-/// pieces and once they are all gone; counts the reads. More pieces can be
-/// pushed while an archive reads from it.
-pub struct Pieces {
+/// The one scripted reader of the archive tests: hands out its pieces, at
+/// most `step` bytes per read; between two pieces a read may fail once with
+/// `between` (a time-out, `WouldBlock`), and once they are all gone every read
+/// fails with `at_end` or (`None`) reports the end of the input. Counts the
+/// reads. More pieces can be pushed while an archive reads from it.
+pub struct Script {
     pub pieces: VecDeque<Vec<u8>>,
-    pub kind: io::ErrorKind,
-    pub fail_next: bool,
+    pub between: Option<io::ErrorKind>,
+    pub at_end: Option<io::ErrorKind>,
+    pub step: usize,
+    /// The error the next read answers, before any piece.
+    pub fail_next: Option<io::ErrorKind>,
     pub reads: usize,
 }
 
-impl Pieces {
+impl Script {
+    /// `pieces` separated and followed by errors of `kind`: a socket with a
+    /// read time-out whose peer pauses, or one fed by an event loop
+    /// (`WouldBlock`).
     pub fn new(kind: io::ErrorKind, pieces: &[&[u8]]) -> Self {
-        Pieces {
+        Script {
             pieces: pieces.iter().map(|piece| piece.to_vec()).collect(),
-            kind,
-            fail_next: false,
+            between: Some(kind),
+            at_end: Some(kind),
+            step: usize::MAX,
+            fail_next: None,
             reads: 0,
         }
     }
 
-    /// `bytes` cut into pieces of `size`.
+    /// `bytes` cut into pieces of `size`, as [`new`](Self::new) takes them.
     pub fn chunks(kind: io::ErrorKind, bytes: &[u8], size: usize) -> Self {
-        Pieces::new(kind, &bytes.chunks(size).collect::<Vec<_>>())
+        Script::new(kind, &bytes.chunks(size).collect::<Vec<_>>())
+    }
+
+    /// `pieces` with one error of `kind` after each, then the end of the
+    /// input.
+    pub fn pausing(kind: io::ErrorKind, pieces: &[&[u8]]) -> Self {
+        Script {
+            at_end: None,
+            ..Script::new(kind, pieces)
+        }
+    }
+
+    /// `bytes`, then the end of the input, at most `step` bytes per read.
+    pub fn trickle(bytes: &[u8], step: usize) -> Self {
+        Script {
+            between: None,
+            at_end: None,
+            step,
+            ..Script::new(io::ErrorKind::Other, &[bytes])
+        }
+    }
+
+    /// `bytes`, then errors of `kind`.
+    pub fn fail_after(bytes: &[u8], kind: io::ErrorKind) -> Self {
+        Script {
+            between: None,
+            ..Script::new(kind, &[bytes])
+        }
+    }
+
+    /// Nothing yet: bytes arrive by [`push`](Self::push), and a read with
+    /// nothing to give answers `WouldBlock`, as a socket fed by an event loop
+    /// does.
+    pub fn arrivals() -> Self {
+        Script {
+            between: None,
+            ..Script::new(io::ErrorKind::WouldBlock, &[])
+        }
+    }
+
+    /// Appends a piece.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.pieces.push_back(bytes.to_vec());
     }
 }
 
-impl Read for Pieces {
+impl Read for Script {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.reads += 1;
-        if std::mem::take(&mut self.fail_next) {
-            return Err(self.kind.into());
+        if let Some(kind) = self.fail_next.take() {
+            return Err(kind.into());
         }
         let Some(piece) = self.pieces.front_mut() else {
-            return Err(self.kind.into());
+            return match self.at_end {
+                Some(kind) => Err(kind.into()),
+                None => Ok(0),
+            };
         };
-        let n = buf.len().min(piece.len());
+        let n = buf.len().min(piece.len()).min(self.step);
         buf[..n].copy_from_slice(&piece[..n]);
         piece.drain(..n);
         if piece.is_empty() {
             self.pieces.pop_front();
-            self.fail_next = true;
+            self.fail_next = self.between;
         }
         Ok(n)
     }

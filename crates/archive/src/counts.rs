@@ -1,7 +1,44 @@
-//! Counts (`WriteCount`) and the limits on what a count may claim: how many
-//! elements, how deep, how much memory before the elements' bytes arrive.
+//! Counts (`WriteCount`/`ReadCount`) in both directions, and the limits on
+//! what a count may claim when loading: how many elements, how deep, how much
+//! memory before the elements' bytes arrive.
 
-use super::*;
+use crate::error::{Error, Result};
+use crate::load::{LoadArchive, Source};
+use crate::store::{Sink, StoreArchive};
+
+impl<W: Sink + ?Sized> StoreArchive<W> {
+    /// Writes a collection's element count (`CArchive::WriteCount`):
+    /// a `WORD` below `0xFFFF`, else `FF FF` and a `DWORD`, else (64-bit counts)
+    /// `FF FF FF FF FF FF` and a `QWORD`.
+    ///
+    /// ```
+    /// let mut out = Vec::new();
+    /// let mut ar = mfc_archive::Archive::store(&mut out);
+    /// ar.write_count(3)?;
+    /// ar.write_count(70000)?;
+    /// ar.close()?;
+    /// assert_eq!(out, [0x03, 0x00, 0xFF, 0xFF, 0x70, 0x11, 0x01, 0x00]);
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An error from the writer, if the buffer had to be flushed.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "each branch casts a count its comparison bounds"
+    )]
+    pub fn write_count(&mut self, count: u64) -> Result<()> {
+        if count < 0xFFFF {
+            self.put((count as u16).to_le_bytes())
+        } else if count < 0xFFFF_FFFF {
+            self.put([0xFF, 0xFF])?;
+            self.put((count as u32).to_le_bytes())
+        } else {
+            self.put([0xFF; 6])?;
+            self.put(count.to_le_bytes())
+        }
+    }
+}
 
 impl<R: Source + ?Sized> LoadArchive<R> {
     /// How many of `count` elements of at least `min_bytes` each (taken as 1
@@ -14,46 +51,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     )]
     pub(crate) fn reservable(&mut self, count: usize, min_bytes: usize) -> usize {
         let min_bytes = min_bytes.max(1) as u64;
-        let received = self.base + self.end as u64;
-        let from = self.offset().max(self.claimed);
-        let fits = received.saturating_sub(from) / min_bytes;
+        let from = self.offset().max(self.bounds.claimed);
+        let fits = self.received().saturating_sub(from) / min_bytes;
         let n = fits.min(count as u64);
-        self.claimed = from + n * min_bytes;
+        self.bounds.claimed = from + n * min_bytes;
         n as usize
-    }
-
-    /// Reads `len` bytes into a new vector whose memory grows only as bytes
-    /// actually arrive.
-    /// `start` is where the value began, for the error.
-    pub(crate) fn read_vec(
-        &mut self,
-        len: usize,
-        start: u64,
-        what: impl Fn() -> String,
-    ) -> Result<Vec<u8>> {
-        if self.buffer_whole(len, start, &what)? {
-            let out = self.buf[self.pos..self.pos + len].to_vec();
-            self.pos += len;
-            return Ok(out);
-        }
-        let begin = self.offset();
-        let mut out = Vec::with_capacity(len.min(self.buf.len()));
-        while out.len() < len {
-            if self.pos == self.end {
-                if let Err(e) = self.refill(1, start, &what) {
-                    self.wanted = begin.saturating_add(len as u64);
-                    return Err(e);
-                }
-            }
-            let n = (self.end - self.pos).min(len - out.len());
-            if out.capacity() - out.len() < n {
-                // Doubling as bytes arrive, but never past `len`.
-                out.reserve_exact((len - out.len()).min(out.capacity().max(n)));
-            }
-            out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
-            self.pos += n;
-        }
-        Ok(out)
     }
 
     /// Reads a collection's element count (`CArchive::ReadCount`), the inverse of
@@ -70,8 +72,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// [`Error::EndOfFile`]; [`Error::Io`] if the reader fails (the count is
     /// undone, as [`read`](Self::read) undoes values).
     pub fn read_count(&mut self) -> Result<u64> {
-        if self.unit.is_none() {
-            return self.unit(Keep::Value, |ar| ar.read_count());
+        if !self.is_reading_whole() {
+            return self.read_whole_with(|ar| ar.read_count());
         }
         let word = u16::from_le_bytes(self.take("a count (WORD)")?);
         if word != 0xFFFF {
@@ -98,11 +100,13 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             offset,
             "an element count",
             count,
-            self.options.limits.max_count,
+            self.options().limits.max_count,
         )?;
         Ok(count as usize)
     }
 
+    /// Refuses `found` past `limit` (or past what a `usize` holds): the one
+    /// place a limit of [`Limits`](crate::Limits) is applied.
     pub(crate) fn check_limit(
         &self,
         offset: u64,
@@ -124,18 +128,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// Runs `f` one nesting level deeper, refusing to pass
     /// [`Limits::max_depth`](crate::Limits::max_depth).
     pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        let limit = self.options.limits.max_depth;
-        if self.depth >= limit {
-            return Err(Error::LimitExceeded {
-                offset: self.offset(),
-                what: "nesting depth",
-                found: u64::from(self.depth) + 1,
-                limit: u64::from(limit),
-            });
-        }
-        self.depth += 1;
+        let depth = self.bounds.depth;
+        self.check_limit(
+            self.offset(),
+            "nesting depth",
+            u64::from(depth) + 1,
+            u64::from(self.options().limits.max_depth),
+        )?;
+        self.bounds.depth = depth + 1;
         let result = f(self);
-        self.depth -= 1;
+        self.bounds.depth = depth;
         result
     }
 }

@@ -1,26 +1,24 @@
-//! The loading archive's buffer: filling it from the reader (asking only for
-//! what the current value needs), the cursor over it, growing it for a long
-//! value and giving that back, and raw reads past it.
+//! The loading archive's input: its buffer and the one cursor over it, filling
+//! it from the reader (asking only for what the current value needs), growing
+//! it for a long value and giving that back, and raw reads past it. Which bytes
+//! must stay buffered is the undo layer's to say (`Unit::kept_from`).
 
 use super::*;
 
 /// A stream that ends by a reset ends all the same: what follows is end of file
 /// (with the reason in the message), not an I/O fault of this side.
-pub(super) fn is_peer_gone(err: &io::Error) -> bool {
+fn is_peer_gone(err: &io::Error) -> bool {
     matches!(
         err.kind(),
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
     )
 }
 
-/// Where a loading archive is in its buffer and in the stream.
-#[derive(Debug, Clone, Copy)]
+/// Where a loading archive is in its buffer and in the stream: the archive's
+/// one read position. [`fill`] takes it by value and returns it, so that in a
+/// loop of [`take`](LoadArchive::take)s it can stay in registers.
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Cursor {
-    /// The first byte that must stay in the buffer: `pos`, or the start of the
-    /// value or message being read whole.
-    keep: usize,
-    /// What the bytes from `keep` on are kept for.
-    kept_for: Keep,
     /// Next unread byte.
     pos: usize,
     /// End of the bytes received.
@@ -32,14 +30,60 @@ pub(super) struct Cursor {
 }
 
 impl Cursor {
-    /// Moves the bytes to keep to the front of `buf`.
-    fn compact(&mut self, buf: &mut [u8]) {
-        if self.keep > 0 {
-            buf.copy_within(self.keep..self.end, 0);
-            self.base += self.keep as u64;
-            self.end -= self.keep;
-            self.pos -= self.keep;
-            self.keep = 0;
+    /// The stream offset of the next unread byte.
+    #[inline(always)]
+    pub(super) fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// The stream offset just past the bytes received.
+    pub(super) fn received(&self) -> u64 {
+        self.base + self.end as u64
+    }
+
+    /// Whether an error cut a value that could not be undone.
+    pub(super) fn is_cut(&self) -> bool {
+        self.cut.is_some()
+    }
+
+    /// Moves the read position back to `offset`, whose bytes are still
+    /// buffered (an undone value).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the offset lies inside the buffer, so its index fits a usize"
+    )]
+    pub(super) fn rewind_to(&mut self, offset: u64) {
+        debug_assert!(offset >= self.base && offset <= self.offset());
+        self.pos = (offset - self.base) as usize;
+    }
+
+    /// Records that a value begun at `start` was cut where it could not be
+    /// undone, and drops what is buffered: nothing more can be read.
+    pub(super) fn cut_at(&mut self, start: u64) {
+        self.cut.get_or_insert(start);
+        self.end = self.pos;
+    }
+
+    /// Moves the buffer's bytes from `keep` on to its front.
+    fn compact(&mut self, buf: &mut [u8], keep: usize) {
+        if keep > 0 {
+            buf.copy_within(keep..self.end, 0);
+            self.base += keep as u64;
+            self.end -= keep;
+            self.pos -= keep;
+        }
+    }
+
+    /// Where the bytes `unit` keeps begin in the buffer: its start, or the
+    /// read position when it keeps none.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a kept start lies inside the buffer, so its index fits a usize"
+    )]
+    fn keep_from(&self, unit: Unit) -> usize {
+        match unit.kept_from() {
+            Some(start) => (start - self.base) as usize,
+            None => self.pos,
         }
     }
 }
@@ -57,46 +101,56 @@ pub(super) fn regrow(buf: &mut Box<[u8]>, len: usize, size: usize) {
 /// bigger reads cost fewer system calls. Bytes kept for a value or a message
 /// grow the buffer as needed, up to
 /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes); a value that
-/// needs more lets its first bytes go (it can no longer be undone), and a message
-/// that needs more is an error. Returns the new cursor with the outcome; `start`
-/// is where the value began.
+/// needs more lets its first bytes go (it is abandoned: it can no longer be
+/// undone), and a message that needs more is an error. Returns the new cursor
+/// and unit with the outcome; `start` is where the value began.
 #[cold]
 #[inline(never)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the fields it needs, passed apart so the cursor stays out of memory"
+)]
 pub(super) fn fill<R: Read + ?Sized>(
     buf: &mut Box<[u8]>,
     mut at: Cursor,
+    mut unit: Unit,
     inner: &mut R,
     options: &Options,
     need: usize,
     start: u64,
     what: impl FnOnce() -> String,
-) -> (Cursor, Result<()>) {
+) -> (Cursor, Unit, Result<()>) {
     if let Some(cut) = at.cut {
         let err = Error::Generic {
-            offset: at.base + at.pos as u64,
+            offset: at.offset(),
             message: format!(
                 "expected to go on reading, but an error from the reader cut a value \
                  longer than the undo limit (Limits::max_message_bytes) at byte {cut}, \
                  so the position in the stream is lost"
             ),
         };
-        return (at, Err(err));
+        return (at, unit, Err(err));
     }
-    at.compact(buf);
+    at.compact(buf, at.keep_from(unit));
     let limit = options.limits.max_message_bytes;
-    if at.kept_for != Keep::Nothing && (at.pos as u64).saturating_add(need as u64) > limit {
-        if at.kept_for == Keep::Message {
-            let err = Error::LimitExceeded {
-                offset: at.base,
-                what: "the bytes of one message",
-                found: (at.pos as u64).saturating_add(need as u64),
-                limit,
-            };
-            return (at, Err(err));
+    // After compacting, `pos` counts the bytes kept before the read position.
+    if (at.pos as u64).saturating_add(need as u64) > limit {
+        match unit {
+            Unit::Message(_) => {
+                let err = Error::LimitExceeded {
+                    offset: at.base,
+                    what: "the bytes of one message",
+                    found: (at.pos as u64).saturating_add(need as u64),
+                    limit,
+                };
+                return (at, unit, Err(err));
+            }
+            Unit::Value(start) => {
+                unit = Unit::Abandoned(start);
+                at.compact(buf, at.pos);
+            }
+            Unit::Idle | Unit::Abandoned(_) => {}
         }
-        at.kept_for = Keep::Nothing;
-        at.keep = at.pos;
-        at.compact(buf);
     }
     while at.end < at.pos.saturating_add(need) {
         if at.end == buf.len() {
@@ -118,18 +172,18 @@ pub(super) fn fill<R: Read + ?Sized>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if is_peer_gone(&e) => "the peer reset the connection",
             Err(source) => {
-                let offset = at.base + at.end as u64;
-                return (at, Err(Error::Io { offset, source }));
+                let offset = at.received();
+                return (at, unit, Err(Error::Io { offset, source }));
             }
         };
-        let have = at.base + at.end as u64 - start;
+        let have = at.received() - start;
         let err = Error::EndOfFile {
             offset: start,
             expected: format!("{}, but {ended} after {have} of its bytes", what()),
         };
-        return (at, Err(err));
+        return (at, unit, Err(err));
     }
-    (at, Ok(()))
+    (at, unit, Ok(()))
 }
 
 /// How an [`Error::EndOfFile`] says the reader reached its end (rather than the
@@ -146,20 +200,20 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             .options
             .max_buffer_size
             .max(self.options.effective_buffer_size());
-        if self.buf.len() > size.saturating_mul(4) && self.end - self.pos <= size {
+        if self.buf.len() > size.saturating_mul(4) && self.unread().len() <= size {
             self.shrink_to(size);
         }
     }
 
     #[cold]
     #[inline(never)]
-    pub(super) fn shrink_to(&mut self, size: usize) {
-        let unread = self.end - self.pos;
+    fn shrink_to(&mut self, size: usize) {
+        let unread = self.unread().len();
         let mut smaller = vec![0; size].into_boxed_slice();
-        smaller[..unread].copy_from_slice(&self.buf[self.pos..self.end]);
+        smaller[..unread].copy_from_slice(self.unread());
         self.buf = smaller;
-        self.base += self.pos as u64;
-        (self.pos, self.end) = (0, unread);
+        self.at.base += self.at.pos as u64;
+        (self.at.pos, self.at.end) = (0, unread);
     }
 
     /// Reads past the (empty) buffer straight into `dst`; returns bytes read.
@@ -168,7 +222,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             let ended = match self.inner.read(dst) {
                 Ok(0) => INPUT_ENDED,
                 Ok(n) => {
-                    self.base += n as u64;
+                    self.at.base += n as u64;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -191,24 +245,22 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     #[inline(always)]
     pub(crate) fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
         let mut out = [0u8; N];
-        let pos = self.pos;
-        if self.end - pos >= N {
+        let pos = self.at.pos;
+        if self.at.end - pos >= N {
             out.copy_from_slice(&self.buf[pos..pos + N]);
-            self.pos = pos + N;
+            self.at.pos = pos + N;
             return Ok(out);
         }
         let start = self.offset();
-        let result = self.refill(N, start, || what.to_owned());
-        result?;
-        out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
-        self.pos += N;
+        self.refill(N, start, || what.to_owned())?;
+        out.copy_from_slice(&self.unread()[..N]);
+        self.at.pos += N;
         Ok(out)
     }
 
     /// Makes at least `need` unread bytes available; `start` is where the value
-    /// began, for the error. [`fill`] gets the fields it needs and returns the new
-    /// cursor, so the cursor never escapes and can stay in registers across a
-    /// loop of [`take`](Self::take)s.
+    /// began, for the error. After a failure, remembers how far the read needed
+    /// to go.
     #[inline(always)]
     pub(super) fn refill(
         &mut self,
@@ -216,63 +268,39 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         start: u64,
         what: impl FnOnce() -> String,
     ) -> Result<()> {
-        let cursor = self.cursor();
-        let (cursor, result) = fill(
+        let (at, unit, result) = fill(
             &mut self.buf,
-            cursor,
+            self.at,
+            self.unit,
             &mut self.inner,
             &self.options,
             need,
             start,
             what,
         );
-        self.set_cursor(cursor, need, result.is_err());
+        (self.at, self.unit) = (at, unit);
+        if result.is_err() {
+            self.wanted = self.offset().saturating_add(need as u64);
+        }
         result
     }
 
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "a position inside the buffer fits a usize"
-    )]
-    fn cursor(&self) -> Cursor {
-        let kept_for = self.unit.unwrap_or(Keep::Nothing);
-        Cursor {
-            keep: match kept_for {
-                Keep::Nothing => self.pos,
-                Keep::Value | Keep::Message => (self.unit_start - self.base) as usize,
-            },
-            kept_for,
-            pos: self.pos,
-            end: self.end,
-            base: self.base,
-            cut: self.cut,
-        }
-    }
-
-    /// Takes the cursor [`fill`] returns; after a failure, remembers how far the
-    /// read needed to go.
-    #[inline]
-    pub(super) fn set_cursor(&mut self, cursor: Cursor, need: usize, failed: bool) {
-        (self.pos, self.end, self.base) = (cursor.pos, cursor.end, cursor.base);
-        if self.unit.is_some() {
-            self.unit = Some(cursor.kept_for);
-        }
-        if failed {
-            self.wanted = self.offset().saturating_add(need as u64);
-        }
+    /// The stream offset just past the bytes received.
+    pub(crate) fn received(&self) -> u64 {
+        self.at.received()
     }
 
     /// The bytes received but not yet consumed.
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
-        &self.buf[self.pos..self.end]
+        &self.buf[self.at.pos..self.at.end]
     }
 
     /// Consumes `n` bytes of [`unread`](Self::unread).
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        debug_assert!(n <= self.end - self.pos);
-        self.pos += n;
+        debug_assert!(n <= self.at.end - self.at.pos);
+        self.at.pos += n;
     }
 
     /// Hands the next `len` bytes to `f`: borrowed from the buffer when they are
@@ -285,11 +313,44 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<T> {
         if self.buffer_whole(len, start, &what)? {
-            let out = f(&self.buf[self.pos..self.pos + len]);
-            self.pos += len;
+            let out = f(&self.unread()[..len]);
+            self.consume(len);
             return Ok(out);
         }
         Ok(f(&self.read_vec(len, start, what)?))
+    }
+
+    /// Reads `len` bytes into a new vector whose memory grows only as bytes
+    /// actually arrive. `start` is where the value began, for the error.
+    pub(crate) fn read_vec(
+        &mut self,
+        len: usize,
+        start: u64,
+        what: impl Fn() -> String,
+    ) -> Result<Vec<u8>> {
+        if self.buffer_whole(len, start, &what)? {
+            let out = self.unread()[..len].to_vec();
+            self.consume(len);
+            return Ok(out);
+        }
+        let begin = self.offset();
+        let mut out = Vec::with_capacity(len.min(self.buf.len()));
+        while out.len() < len {
+            if self.is_buffer_empty() {
+                if let Err(e) = self.refill(1, start, &what) {
+                    self.wanted = begin.saturating_add(len as u64);
+                    return Err(e);
+                }
+            }
+            let n = self.unread().len().min(len - out.len());
+            if out.capacity() - out.len() < n {
+                // Doubling as bytes arrive, but never past `len`.
+                out.reserve_exact((len - out.len()).min(out.capacity().max(n)));
+            }
+            out.extend_from_slice(&self.unread()[..n]);
+            self.consume(n);
+        }
+        Ok(out)
     }
 
     /// Whether the next `len` bytes are buffered, after reading them all in
@@ -302,12 +363,14 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         start: u64,
         what: impl Fn() -> String,
     ) -> Result<bool> {
-        if self.end - self.pos >= len {
+        if self.unread().len() >= len {
             return Ok(true);
         }
-        let keeping = matches!(self.unit, Some(Keep::Value | Keep::Message));
-        let kept = self.offset() - self.unit_start;
-        if !keeping || kept.saturating_add(len as u64) > self.options.limits.max_message_bytes {
+        let Some(kept_from) = self.unit.kept_from() else {
+            return Ok(false);
+        };
+        let kept = self.offset() - kept_from;
+        if kept.saturating_add(len as u64) > self.options.limits.max_message_bytes {
             return Ok(false);
         }
         let begin = self.offset();
