@@ -1,5 +1,7 @@
 //! A send to a peer that has gone is an error, never a SIGPIPE. Alone in its
 //! binary: it restores the default SIGPIPE action for the whole process.
+//! Unix only: Windows has no SIGPIPE.
+#![cfg(unix)]
 
 use std::io::ErrorKind;
 use std::time::Duration;

@@ -51,6 +51,17 @@ impl Base {
     /// kind, with the same options and requested local address: a connect that
     /// failed leaves a socket that must not be connected again.
     pub(crate) fn renew(&self) -> io::Result<()> {
+        if !sys::renew(&self.socket, || self.fresh_socket())? {
+            return Ok(());
+        }
+        match &self.requested_local {
+            Some(local) => self.socket.bind(local),
+            None => Ok(()),
+        }
+    }
+
+    /// A new socket of the same kind as this one, with the same options.
+    fn fresh_socket(&self) -> io::Result<socket2::Socket> {
         let old = &self.socket;
         let domain = self.domain()?;
         let fresh = socket2::Socket::new(domain, old.r#type()?, None)?;
@@ -65,11 +76,7 @@ impl Base {
             fresh.set_tcp_nodelay(old.tcp_nodelay()?)?;
         }
         sys::prepare(&fresh)?;
-        sys::replace(old, fresh)?;
-        match &self.requested_local {
-            Some(local) => old.bind(local),
-            None => Ok(()),
-        }
+        Ok(fresh)
     }
 
     pub(crate) fn timeout(&self, op: Op) -> Option<Duration> {
@@ -222,11 +229,10 @@ impl Base {
         waker: &Waker,
         kind: Op,
     ) -> io::Result<()> {
-        use std::os::fd::AsRawFd;
         loop {
             // Checked after registering, so a cancel cannot slip in unseen.
             self.check_cancelled()?;
-            match sys::wait(self.socket.as_raw_fd(), interest, waker, deadline)? {
+            match sys::wait(&self.socket, interest, waker, deadline)? {
                 Woken::Ready => return Ok(()),
                 Woken::Wake => {}
                 Woken::TimedOut => return Err(timed_out(kind)),

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use socket2::MaybeUninitSlice;
 
@@ -59,7 +58,7 @@ impl SocketBuilder {
 /// ```
 #[derive(Debug)]
 pub struct DatagramSocket {
-    base: Base,
+    pub(crate) base: Base,
 }
 
 impl DatagramSocket {
@@ -178,7 +177,7 @@ impl DatagramSocket {
     /// # Errors
     /// The error of `ioctl(2)`.
     pub fn bytes_available(&self) -> io::Result<usize> {
-        sys::bytes_available(self.as_raw_fd())
+        sys::bytes_available(&self.base.socket)
     }
 }
 

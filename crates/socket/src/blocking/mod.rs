@@ -9,7 +9,8 @@
 //! - [`builder`]: creating sockets with an address, family and port;
 //! - [`stream`] and [`datagram`]: `CSocket` with `SOCK_STREAM` and `SOCK_DGRAM`;
 //! - [`shared_methods`]: the methods both have (addresses, timeouts, buffer
-//!   sizes, the descriptor);
+//!   sizes);
+//! - [`handles`]: the sockets as the platform's handles (`Attach`, `Detach`);
 //! - [`file`]: `CSocketFile`, the stream as `Read`/`Write` for an archive.
 
 pub(crate) mod base;
@@ -18,5 +19,6 @@ pub(crate) mod cancel;
 pub(crate) mod control;
 pub(crate) mod datagram;
 pub(crate) mod file;
+pub(crate) mod handles;
 pub(crate) mod shared_methods;
 pub(crate) mod stream;

@@ -116,25 +116,6 @@ macro_rules! shared_socket_methods {
                 self.base.socket.take_error()
             }
         }
-
-        impl std::os::fd::AsRawFd for $socket {
-            fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                self.base.socket.as_raw_fd()
-            }
-        }
-
-        impl std::os::fd::AsFd for $socket {
-            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                self.base.socket.as_fd()
-            }
-        }
-
-        /// `Detach`: the descriptor leaves the socket, still in non-blocking mode.
-        impl From<$socket> for std::os::fd::OwnedFd {
-            fn from(socket: $socket) -> std::os::fd::OwnedFd {
-                socket.base.socket.into()
-            }
-        }
     };
 }
 

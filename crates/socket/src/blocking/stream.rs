@@ -2,7 +2,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use socket2::SockAddr;
@@ -85,7 +84,7 @@ impl SocketBuilder {
 /// its options copied (buffer sizes excepted) and its requested local address.
 #[derive(Debug)]
 pub struct Socket {
-    base: Base,
+    pub(crate) base: Base,
 }
 
 impl Socket {
@@ -117,15 +116,6 @@ impl Socket {
     /// Options for a new socket: local address, family, port.
     pub fn builder() -> SocketBuilder {
         SocketBuilder::new()
-    }
-
-    /// Takes over a connected or listening stream socket from another owner
-    /// (`CSocket::Attach`), putting it in non-blocking mode internally.
-    ///
-    /// # Errors
-    /// The error of `fcntl(2)` when the descriptor is not usable.
-    pub fn attach(fd: OwnedFd) -> io::Result<Socket> {
-        Socket::from_socket2(socket2::Socket::from(fd))
     }
 
     /// Listens for connections (`CSocket::Listen`) with a backlog of 128.
@@ -319,7 +309,7 @@ impl Socket {
     /// # Errors
     /// The error of `ioctl(2)`.
     pub fn bytes_available(&self) -> io::Result<usize> {
-        sys::bytes_available(self.as_raw_fd())
+        sys::bytes_available(&self.base.socket)
     }
 
     /// Shuts down one or both directions (`CAsyncSocket::ShutDown`). After
@@ -463,26 +453,3 @@ impl Write for Socket {
 }
 
 shared_socket_methods!(Socket);
-
-/// `Detach`: the descriptor leaves the socket, still in non-blocking mode.
-impl IntoRawFd for Socket {
-    fn into_raw_fd(self) -> RawFd {
-        self.base.socket.into_raw_fd()
-    }
-}
-
-/// `Attach` without error reporting; prefer [`Socket::attach`].
-impl FromRawFd for Socket {
-    /// # Safety
-    /// `fd` must be an open stream socket that nothing else owns.
-    unsafe fn from_raw_fd(fd: RawFd) -> Socket {
-        // SAFETY: the caller's promise, passed on.
-        let socket = unsafe { socket2::Socket::from_raw_fd(fd) };
-        // `fcntl(F_SETFL)` on an open socket cannot fail; if it ever did, calls
-        // would block in the kernel and only timeouts would stop working.
-        let _ = sys::prepare(&socket);
-        Socket {
-            base: Base::from_prepared(socket),
-        }
-    }
-}

@@ -12,7 +12,6 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -36,6 +35,7 @@ struct Queued {
 
 pub(crate) struct Entry {
     pub(crate) socket: socket2::Socket,
+    registration: sys::Registration,
     pub(crate) rules: Rules,
     /// Taken out while one of its methods runs.
     pub(crate) handler: Option<Box<dyn Handler>>,
@@ -267,9 +267,7 @@ impl EventLoop {
                 continue;
             };
             let socket = AsyncSocket::new(token.0, slot.generation);
-            let _ = self.apply(socket, |rules, probe, post| {
-                rules.on_ready(ready, probe, post);
-            });
+            self.apply_ready(socket, ready);
         }
         let tasks = std::mem::take(
             &mut *self
@@ -371,19 +369,18 @@ impl EventLoop {
                 self.slots.len() - 1
             }
         };
-        let interest = sys::INTEREST;
-        let fd = socket.as_raw_fd();
-        if let Err(e) =
-            self.poll
-                .registry()
-                .register(&mut mio::unix::SourceFd(&fd), Token(index), interest)
+        let registration = match sys::Registration::new(self.poll.registry(), &socket, Token(index))
         {
-            self.free.push(index);
-            return Err(e);
-        }
+            Ok(registration) => registration,
+            Err(e) => {
+                self.free.push(index);
+                return Err(e);
+            }
+        };
         let slot = &mut self.slots[index];
         slot.entry = Some(Entry {
             socket,
+            registration,
             rules,
             handler: Some(handler),
         });
@@ -397,15 +394,13 @@ impl EventLoop {
         if slot.generation != socket.generation() {
             return None;
         }
-        let entry = slot.entry.take()?;
+        let mut entry = slot.entry.take()?;
         slot.generation = slot.generation.wrapping_add(1);
-        let fd = entry.socket.as_raw_fd();
-        // The descriptor is still open here, so deregistering cannot fail in a
-        // way that matters: closing it removes it from epoll anyway.
-        let _ = self
-            .poll
-            .registry()
-            .deregister(&mut mio::unix::SourceFd(&fd));
+        // The socket is still open here, so deregistering cannot fail in a
+        // way that matters: closing it ends the registration anyway.
+        let _ = entry
+            .registration
+            .deregister(self.poll.registry(), &entry.socket);
         self.free.push(socket.index());
         Some(entry)
     }
@@ -418,8 +413,11 @@ impl EventLoop {
             .ok_or_else(closed)
     }
 
-    /// Runs `f` on `socket`'s rules with a probe of the socket and the loop's
-    /// queue: every rule goes through here.
+    /// Runs `f`, a call the application makes on `socket`, on the socket's
+    /// rules with a probe of the socket and the loop's queue: every call goes
+    /// through here. A call is when MFC re-enables a notification, so where a
+    /// registration reports a readiness only once until re-armed (Windows),
+    /// it is re-armed here.
     ///
     /// # Errors
     /// `NotFound` for a closed socket.
@@ -428,7 +426,9 @@ impl EventLoop {
         socket: AsyncSocket,
         f: impl FnOnce(&mut Rules, &mut SocketProbe<'_>, &mut Queue<'_>) -> R,
     ) -> io::Result<R> {
-        let EventLoop { slots, queue, .. } = self;
+        let EventLoop {
+            slots, queue, poll, ..
+        } = self;
         let entry = slots
             .get_mut(socket.index())
             .filter(|slot| slot.generation == socket.generation())
@@ -436,7 +436,29 @@ impl EventLoop {
             .ok_or_else(closed)?;
         let mut probe = SocketProbe(&entry.socket);
         let mut post = Queue { queue, socket };
-        Ok(f(&mut entry.rules, &mut probe, &mut post))
+        let result = f(&mut entry.rules, &mut probe, &mut post);
+        // A socket that cannot be re-armed is gone, and its next call says so.
+        let _ = entry
+            .registration
+            .rearm(poll.registry(), &entry.socket, Token(socket.index()));
+        Ok(result)
+    }
+
+    /// Feeds a readiness the kernel reported for `socket` to its rules. Not
+    /// a call: the registration is not re-armed, so a readiness the
+    /// application leaves alone is not reported again and again.
+    fn apply_ready(&mut self, socket: AsyncSocket, ready: Ready) {
+        let EventLoop { slots, queue, .. } = self;
+        let Some(entry) = slots
+            .get_mut(socket.index())
+            .filter(|slot| slot.generation == socket.generation())
+            .and_then(|slot| slot.entry.as_mut())
+        else {
+            return;
+        };
+        let mut probe = SocketProbe(&entry.socket);
+        let mut post = Queue { queue, socket };
+        entry.rules.on_ready(ready, &mut probe, &mut post);
     }
 
     /// Queues the notifications held while `socket`'s handler ran: they are

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::AsRawFd;
 
 use crate::event::rules::Probe;
 use crate::sys::{self, Readiness};
@@ -14,7 +13,7 @@ pub(crate) struct SocketProbe<'a>(pub(crate) &'a socket2::Socket);
 impl Probe for SocketProbe<'_> {
     fn readiness(&mut self) -> io::Result<Readiness> {
         seam::before(seam::Call::Readiness);
-        sys::readiness_now(self.0.as_raw_fd())
+        sys::readiness_now(self.0)
     }
 
     fn peek(&mut self) -> io::Result<usize> {
@@ -30,7 +29,7 @@ impl Probe for SocketProbe<'_> {
 
     fn at_mark(&mut self) -> io::Result<bool> {
         seam::before(seam::Call::AtMark);
-        sys::at_urgent_mark(self.0.as_raw_fd())
+        sys::at_urgent_mark(self.0)
     }
 
     fn take_error(&mut self) -> Option<io::Error> {

@@ -7,6 +7,8 @@ mod cancel;
 mod common;
 mod datagram;
 mod echo;
+// Linux only: it raises RLIMIT_NOFILE and reads the server's RSS from /proc.
+#[cfg(target_os = "linux")]
 mod echo_10k;
 mod event_loop;
 mod examples;

@@ -3,7 +3,6 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::time::Duration;
 
 use crate::common::{connected_pair, loopback_server};
@@ -101,22 +100,80 @@ fn bytes_available_counts_unread_bytes() {
     assert_eq!(accepted.bytes_available().unwrap(), 3);
 }
 
+/// The platform's handle traits, under one name for the test below.
+#[cfg(unix)]
+mod handle {
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+    pub use std::os::fd::{OwnedFd as Owned, RawFd as Raw};
+
+    pub fn into_raw(socket: sockarc::Socket) -> Raw {
+        socket.into_raw_fd()
+    }
+    pub fn as_raw(socket: &sockarc::Socket) -> Raw {
+        socket.as_raw_fd()
+    }
+    pub fn owned_into_raw(owned: Owned) -> Raw {
+        owned.into_raw_fd()
+    }
+    /// # Safety
+    /// `raw` is an open socket that nothing else owns.
+    pub unsafe fn owned(raw: Raw) -> Owned {
+        // SAFETY: the caller's promise.
+        unsafe { Owned::from_raw_fd(raw) }
+    }
+    /// # Safety
+    /// `raw` is an open stream socket that nothing else owns.
+    pub unsafe fn socket(raw: Raw) -> sockarc::Socket {
+        // SAFETY: the caller's promise.
+        unsafe { sockarc::Socket::from_raw_fd(raw) }
+    }
+}
+
+/// The platform's handle traits, under one name for the test below.
+#[cfg(windows)]
+mod handle {
+    use std::os::windows::io::{AsRawSocket, FromRawSocket, IntoRawSocket};
+    pub use std::os::windows::io::{OwnedSocket as Owned, RawSocket as Raw};
+
+    pub fn into_raw(socket: sockarc::Socket) -> Raw {
+        socket.into_raw_socket()
+    }
+    pub fn as_raw(socket: &sockarc::Socket) -> Raw {
+        socket.as_raw_socket()
+    }
+    pub fn owned_into_raw(owned: Owned) -> Raw {
+        owned.into_raw_socket()
+    }
+    /// # Safety
+    /// `raw` is an open socket that nothing else owns.
+    pub unsafe fn owned(raw: Raw) -> Owned {
+        // SAFETY: the caller's promise.
+        unsafe { Owned::from_raw_socket(raw) }
+    }
+    /// # Safety
+    /// `raw` is an open stream socket that nothing else owns.
+    pub unsafe fn socket(raw: Raw) -> sockarc::Socket {
+        // SAFETY: the caller's promise.
+        unsafe { sockarc::Socket::from_raw_socket(raw) }
+    }
+}
+
 #[test]
-fn descriptors_detach_and_attach() {
+fn handles_detach_and_attach() {
     let (client, accepted) = connected_pair();
-    let raw = accepted.into_raw_fd();
-    // SAFETY: `raw` came from into_raw_fd and is owned by nothing else.
-    let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+    let raw = handle::into_raw(accepted);
+    // SAFETY: `raw` was detached just now and is owned by nothing else.
+    let owned = unsafe { handle::owned(raw) };
     let attached = Socket::attach(owned).unwrap();
-    assert_eq!(attached.as_raw_fd(), raw);
+    assert_eq!(handle::as_raw(&attached), raw);
     client.send(b"hi").unwrap();
     let mut buf = [0u8; 2];
     (&attached).read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"hi");
 
-    let fd: OwnedFd = attached.into();
-    // SAFETY: `fd` is an open socket, handed over whole.
-    let again = unsafe { Socket::from_raw_fd(fd.into_raw_fd()) };
+    let owned: handle::Owned = attached.into();
+    // SAFETY: `owned` is an open socket, handed over whole.
+    let again = unsafe { handle::socket(handle::owned_into_raw(owned)) };
     client.send(b"yo").unwrap();
     (&again).read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"yo");

@@ -96,6 +96,8 @@ fn an_expired_read_deadline_still_takes_the_bytes_that_wait() {
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
 }
 
+/// Unix only: it waits for the urgent byte with `poll(POLLPRI)`.
+#[cfg(unix)]
 #[test]
 fn an_expired_read_deadline_still_takes_waiting_out_of_band_data() {
     use std::os::fd::AsRawFd;

@@ -75,7 +75,7 @@ fn a_request_arriving_during_the_level_check_is_received_not_taken_for_a_close()
         crate::event::rules::Phase::Connected,
     );
     let socket = socket2::Socket::from(server);
-    let fd = socket.as_raw_fd();
+    let watch = socket.try_clone().unwrap();
     let conn = ev.insert(socket, rules, Box::new(reader)).unwrap();
     let mut client = client;
     client.write_all(&[1; 64]).unwrap();
@@ -91,7 +91,7 @@ fn a_request_arriving_during_the_level_check_is_received_not_taken_for_a_close()
         if let Some(mut peer) = writer.take() {
             peer.write_all(&[2; 129]).unwrap();
             let deadline = Instant::now() + Duration::from_secs(5);
-            while !crate::sys::readiness_now(fd).is_ok_and(|now| now.readable) {
+            while !crate::sys::readiness_now(&watch).is_ok_and(|now| now.readable) {
                 assert!(Instant::now() < deadline, "the request never arrived");
                 std::thread::yield_now();
             }

@@ -9,6 +9,7 @@
 use std::io;
 
 use super::*;
+use crate::sys::errno;
 
 /// One socket in a fake kernel.
 #[derive(Default)]
@@ -127,7 +128,7 @@ fn reset_edge() -> Ready {
 /// A peer's reset as Linux keeps it: queued bytes stay readable.
 fn reset(kernel: &mut Kernel) {
     kernel.reset = true;
-    kernel.error = Some(libc::ECONNRESET);
+    kernel.error = Some(errno::ECONNRESET);
 }
 
 /// Receives `n` of the queued bytes into a buffer of `len`, as the loop's
@@ -293,7 +294,7 @@ fn a_failed_send_announces_what_the_peer_sent_then_the_reset() {
     k.queued = 7;
     k.reset = true;
     // The send took the connection's error.
-    let failed: io::Result<usize> = Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+    let failed: io::Result<usize> = Err(io::Error::from_raw_os_error(errno::ECONNRESET));
     rules.after_send(&failed, 10, &mut k, &mut post);
     assert_eq!(post.take(), [(Note::Receive, None)]);
     receive(&mut rules, &mut k, &mut post, 100).unwrap();
@@ -390,7 +391,7 @@ fn connect_outcomes() {
         Kernel::default(),
         Posted::default(),
     );
-    k.error = Some(libc::ECONNREFUSED);
+    k.error = Some(errno::ECONNREFUSED);
     rules.on_ready(reset_edge(), &mut k, &mut post);
     let refused = Some(io::ErrorKind::ConnectionRefused);
     assert_eq!(post.take(), [(Note::Connect, refused)]);
@@ -431,11 +432,11 @@ fn connect_outcomes() {
     assert!(rules.connect_started(Ok(()), &mut post).is_ok());
     assert_eq!(post.take(), [(Note::Connect, None), (Note::Send, None)]);
     let mut rules = Rules::new(Events::ALL, Phase::Unconnected);
-    let in_progress = Err(io::Error::from_raw_os_error(libc::EINPROGRESS));
+    let in_progress = Err(io::Error::from_raw_os_error(errno::EINPROGRESS));
     let answer = rules.connect_started(in_progress, &mut post).unwrap_err();
     assert_eq!(answer.kind(), io::ErrorKind::WouldBlock);
     assert_eq!(post.take(), []);
-    let refused_now = Err(io::Error::from_raw_os_error(libc::ECONNREFUSED));
+    let refused_now = Err(io::Error::from_raw_os_error(errno::ECONNREFUSED));
     let answer = rules.connect_started(refused_now, &mut post).unwrap_err();
     assert_eq!(answer.kind(), io::ErrorKind::WouldBlock);
     assert_eq!(post.take(), [(Note::Connect, refused)]);
@@ -468,7 +469,7 @@ fn an_accept_out_of_descriptors_pauses_on_accept_until_resumed() {
     k.connections = 1;
     rules.on_ready(readable(), &mut k, &mut post);
     post.take();
-    let emfile: io::Result<()> = Err(io::Error::from_raw_os_error(libc::EMFILE));
+    let emfile: io::Result<()> = Err(io::Error::from_raw_os_error(errno::EMFILE));
     assert_eq!(
         rules.after_accept(&emfile, &mut k, &mut post),
         AcceptNext::BackOff
