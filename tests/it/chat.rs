@@ -209,6 +209,8 @@ fn a_client_sending_garbage_is_dropped_and_the_others_keep_chatting() {
     expect_bytes(&mut good, &ansi_update(0, &["good: still here"]));
 }
 
+// Unix only: it sends SIGTERM (on Windows the server stops on Ctrl-C and Ctrl-Break).
+#[cfg(unix)]
 #[test]
 fn the_server_shuts_down_as_chatsrvr_does() {
     let mut server = server(&[]);
@@ -461,12 +463,14 @@ fn five_hundred_clients_that_close_or_reset_keep_their_last_words() {
 }
 
 /// The server's descriptors, CPU ticks (user + system) and process id.
+#[cfg(target_os = "linux")]
 fn descriptors(server: &Server) -> usize {
     std::fs::read_dir(format!("/proc/{}/fd", server.child.id()))
         .map(|d| d.count())
         .unwrap_or(0)
 }
 
+#[cfg(target_os = "linux")]
 fn cpu_ticks(server: &Server) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.child.id())).unwrap();
     // Fields after the command's closing parenthesis; utime and stime are the
@@ -492,6 +496,8 @@ fn join(server: &Server, name: &str) -> TcpStream {
     }
 }
 
+// Linux only: it counts the server's descriptors in /proc.
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "load: 2,000 connections; cargo test --release --test it -- --ignored chat::"]
 fn descriptors_stay_flat_over_2000_connect_and_reset_cycles() {
@@ -528,6 +534,8 @@ fn descriptors_stay_flat_over_2000_connect_and_reset_cycles() {
 
 /// Out of descriptors (`RLIMIT_NOFILE` 64, 120 clients), the server neither
 /// spins nor floods its log, and serves again once descriptors free up.
+// Linux only: it sets RLIMIT_NOFILE and reads /proc.
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "load: 120 connections for a second; cargo test --release --test it -- --ignored chat::"]
 fn out_of_descriptors_the_server_waits_quietly_and_recovers() {
@@ -628,6 +636,7 @@ fn join_and_wait_for(server: &Server, name: &str, wanted: &[String]) -> (TcpStre
 }
 
 /// Resident memory of the server, in KiB.
+#[cfg(target_os = "linux")]
 fn rss_kib(server: &Server) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
     status
@@ -662,6 +671,8 @@ fn a_new_client_gets_the_history_kept_within_its_bound() {
 /// Ten clients join a server holding 20 MB of history and never read: each
 /// holds at most one 64 KiB chunk of it in the server, not the whole history
 /// (before: about 20 MB each).
+// Linux only: it reads the server's RSS from /proc.
+#[cfg(target_os = "linux")]
 #[test]
 fn ten_joiners_that_never_read_cost_the_server_little_memory() {
     let server = server(&["--history-bytes", "33554432"]);
@@ -744,6 +755,8 @@ fn connections_beyond_the_cap_are_closed_and_the_others_served() {
 /// the update) stay quick. Before `read_message` waited for the bytes a
 /// message provably needs, every byte re-parsed the partial message: a median
 /// of 427 ms.
+// Linux only: it reads the server's CPU time from /proc.
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "load: 2 s of slow-drip attack; cargo test --release --test it -- --ignored chat::"]
 fn slow_drip_attackers_leave_honest_round_trips_quick() {

@@ -5,4 +5,6 @@ mod chat;
 mod cli;
 mod derive;
 mod inspect;
+// Unix only: Python is Linux's here; a Windows process under Wine cannot start it.
+#[cfg(unix)]
 mod python_peer;

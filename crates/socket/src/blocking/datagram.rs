@@ -111,10 +111,13 @@ impl DatagramSocket {
             let mut bufs = [MaybeUninitSlice::new(sys::as_uninit(buf))];
             s.recv_from_vectored_with_flags(&mut bufs, 0)
         })?;
+        // A truncated datagram filled the buffer. (Winsock reports it as
+        // WSAEMSGSIZE, which socket2 turns into the flag, with no count.)
+        let truncated = flags.is_truncated();
         Ok(Datagram {
-            len,
+            len: if truncated { buf.len() } else { len },
             from: canonical(from)?,
-            truncated: flags.is_truncated(),
+            truncated,
         })
     }
 

@@ -572,6 +572,14 @@ impl Post for Queue<'_> {
 /// descriptors or memory pauses `on_accept` for 100 ms rather than announcing
 /// the same connection again at once. Nothing comes for a socket after it is
 /// closed, even if it was queued.
+///
+/// # Portability
+/// On Windows, mio does not poll for urgent data, so `on_out_of_band_data`
+/// comes only when the loop looks at the socket's levels: after a call on
+/// the socket ([`EventLoop::receive`], [`EventLoop::async_select`], …) or
+/// another notification of it, not the moment the urgent byte arrives. Wine
+/// (the Windows test run) reports a reset as end of stream: `on_close` then
+/// comes with no error.
 #[allow(unused_variables)]
 pub trait Handler: 'static {
     /// A connection waits on a listening socket (`OnAccept`).

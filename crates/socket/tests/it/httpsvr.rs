@@ -21,6 +21,7 @@ impl Drop for Server {
     }
 }
 
+#[cfg(unix)]
 fn start(tag: &str, files: &[(&str, &[u8])]) -> Server {
     start_with(tag, files, &[])
 }
@@ -48,6 +49,7 @@ fn start_with(tag: &str, files: &[(&str, &[u8])], more: &[&str]) -> Server {
     Server { child, port, root }
 }
 
+#[cfg(unix)]
 fn curl(server: &Server, path: &str) -> (u16, Vec<u8>) {
     let out = Command::new("curl")
         .args([
@@ -73,6 +75,8 @@ fn curl(server: &Server, path: &str) -> (u16, Vec<u8>) {
     (status, out.stdout[..split].to_vec())
 }
 
+// Unix only: it runs Linux's curl, which a Windows process under Wine cannot start.
+#[cfg(unix)]
 #[test]
 fn curl_fetches_files_identical_and_gets_the_right_errors() {
     let big: Vec<u8> = (0..3_000_000u32)
@@ -106,6 +110,8 @@ fn curl_fetches_files_identical_and_gets_the_right_errors() {
 /// own, all answered. Before the event loop's read rule was one state machine,
 /// a request arriving between its FIONREAD and poll calls was taken for end of
 /// stream and reset unread, failing one run in three.
+// Unix only: it runs Linux's python3, which a Windows process under Wine cannot start.
+#[cfg(unix)]
 #[test]
 fn urllib_gets_2000_requests_over_50_threads_without_an_error() {
     let server = start("urllib", &[("hello.txt", b"hello\n")]);
@@ -115,6 +121,7 @@ fn urllib_gets_2000_requests_over_50_threads_without_an_error() {
 
 /// The same load twenty times over: the figure issue 9 asks for. Run with
 /// `cargo test --release -p sockarc-socket --test it -- --ignored httpsvr::`.
+#[cfg(unix)]
 #[test]
 #[ignore = "load: 20 runs of 2,000 requests"]
 fn urllib_twenty_runs_of_2000_requests_without_an_error() {
@@ -127,6 +134,7 @@ fn urllib_twenty_runs_of_2000_requests_without_an_error() {
 
 /// Runs `tests/load/urllib_get.py` against `server`'s /hello.txt; whether every
 /// request succeeded, and the script's report.
+#[cfg(unix)]
 fn urllib_load(server: &Server, requests: u32, threads: u32) -> (bool, String) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/load/urllib_get.py");
     let out = Command::new("python3")

