@@ -17,8 +17,25 @@ use sockarc::{Socket, SocketFile};
 
 use crate::values::{Kind, Value};
 
-/// The system's words for `e`, without Rust's " (os error N)" suffix.
+/// Words for `e`: for the network errors a user meets most, the same on
+/// every platform (Unix's), so a message reads alike on Linux and Windows;
+/// otherwise the system's, without Rust's " (os error N)" suffix.
 pub fn reason(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let common = match e.kind() {
+        K::ConnectionRefused => Some("Connection refused"),
+        K::ConnectionReset => Some("Connection reset by peer"),
+        K::ConnectionAborted => Some("Software caused connection abort"),
+        K::AddrInUse => Some("Address already in use"),
+        K::AddrNotAvailable => Some("Cannot assign requested address"),
+        K::NetworkUnreachable => Some("Network is unreachable"),
+        K::HostUnreachable => Some("No route to host"),
+        K::TimedOut => Some("Connection timed out"),
+        _ => None,
+    };
+    if let (Some(words), Some(_)) = (common, e.raw_os_error()) {
+        return words.to_owned();
+    }
     let text = e.to_string();
     match e.raw_os_error() {
         Some(code) => text

@@ -70,8 +70,14 @@ impl SocketBuilder {
         self
     }
 
-    /// `SO_REUSEADDR`: on by default for stream sockets (as Rust's `TcpListener`
-    /// does, so a restarted server can bind at once), off for datagram sockets.
+    /// `SO_REUSEADDR`: on by default for stream sockets on Unix (as Rust's
+    /// `TcpListener` does, so a restarted server can bind at once), off for
+    /// datagram sockets.
+    ///
+    /// # Portability
+    /// Off by default on Windows, as Rust's `TcpListener` leaves it: there
+    /// a restarted server binds at once without it, and with it a second
+    /// socket may bind a port that another is listening on.
     pub fn reuse_address(mut self, reuse: bool) -> Self {
         self.reuse_address = Some(reuse);
         self
@@ -79,7 +85,7 @@ impl SocketBuilder {
 
     /// Creates and binds a stream socket for an event loop.
     pub(crate) fn open_stream(self) -> io::Result<socket2::Socket> {
-        self.open(Type::STREAM, Protocol::TCP, true)
+        self.open(Type::STREAM, Protocol::TCP, sys::STREAM_REUSE_ADDRESS)
             .map(|(socket, _)| socket)
     }
 
@@ -88,7 +94,7 @@ impl SocketBuilder {
     ///
     /// [`Socket`]: crate::Socket
     pub(crate) fn open_blocking_stream(self) -> io::Result<(socket2::Socket, SockAddr)> {
-        self.open(Type::STREAM, Protocol::TCP, true)
+        self.open(Type::STREAM, Protocol::TCP, sys::STREAM_REUSE_ADDRESS)
     }
 
     /// Creates and binds a datagram socket.

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `prepare(&Socket)` | a new socket made non-blocking (and `SIGPIPE`-free where a socket option does that) |
 //! | `SEND_FLAGS`, `MSG_OOB` | flags for `send`: no `SIGPIPE`; urgent data |
+//! | `STREAM_REUSE_ADDRESS` | whether stream sockets get `SO_REUSEADDR` by default |
 //! | `Waker` with `new()`, `wake()`, `drain()` | a thread's wake-up: another thread (a cancel) ends its [`wait`] |
 //! | `poll_with_waker(&Socket, Interest, &Waker, timeout_ms)` | one `poll` of the socket and the waker: [`Polled`] |
 //! | `readiness_now(&Socket)` | a socket's [`Readiness`] at this instant (a zero-timeout `poll`/`WSAPoll`) |

@@ -14,6 +14,10 @@ pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(target_vendor = "apple")]
 pub(crate) const SEND_FLAGS: libc::c_int = 0;
 
+/// Whether a stream socket gets `SO_REUSEADDR` unless asked otherwise: yes,
+/// so a restarted server binds at once (as Rust's `TcpListener`).
+pub(crate) const STREAM_REUSE_ADDRESS: bool = true;
+
 /// Per-socket set-up the platform needs: `SO_NOSIGPIPE` on Apple platforms, and
 /// non-blocking mode everywhere (waiting is done in [`wait`]).
 pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {

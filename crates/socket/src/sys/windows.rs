@@ -32,6 +32,11 @@ pub(crate) const SEND_FLAGS: i32 = 0;
 /// `MSG_OOB`, for sending urgent data.
 pub(crate) const MSG_OOB: i32 = WinSock::MSG_OOB;
 
+/// Whether a stream socket gets `SO_REUSEADDR` unless asked otherwise: no
+/// (as Rust's `TcpListener`): Windows lets a restarted server bind at once
+/// without it, and with it another socket may bind a port in use.
+pub(crate) const STREAM_REUSE_ADDRESS: bool = false;
+
 /// Per-socket set-up: non-blocking mode (`ioctlsocket(FIONBIO)`); waiting is
 /// done in [`wait`].
 pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {

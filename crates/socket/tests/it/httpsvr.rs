@@ -4,7 +4,9 @@
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::Child;
+#[cfg(unix)]
+use std::process::Command;
 
 /// A running server, killed when dropped.
 struct Server {
