@@ -50,7 +50,7 @@ type Task = Box<dyn FnOnce(&mut EventLoop) + Send>;
 
 /// What other threads share with the loop.
 struct Remote {
-    waker: Waker,
+    waker: Arc<Waker>,
     tasks: Mutex<Vec<Task>>,
     stop: AtomicBool,
 }
@@ -94,6 +94,8 @@ struct Timer {
 /// Windows, but only Linux is tested.
 pub struct EventLoop {
     poll: Poll,
+    /// The platform's additions to `poll` (Windows: the urgent-data watch).
+    selector: sys::Selector,
     events: mio::Events,
     slots: Vec<Slot>,
     free: Vec<usize>,
@@ -161,8 +163,9 @@ impl EventLoop {
     /// The error of `epoll_create1(2)` or of creating the waker.
     pub fn new() -> io::Result<EventLoop> {
         let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         Ok(EventLoop {
+            selector: sys::Selector::new(Arc::clone(&waker))?,
             poll,
             events: mio::Events::with_capacity(1024),
             slots: Vec::new(),
@@ -247,7 +250,8 @@ impl EventLoop {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        let ready: Vec<(Token, Ready)> = self
+        let woken = self.events.iter().any(|e| e.token() == WAKER);
+        let mut ready: Vec<(Token, Ready)> = self
             .events
             .iter()
             .filter(|e| e.token() != WAKER)
@@ -262,6 +266,18 @@ impl EventLoop {
                 (e.token(), ready)
             })
             .collect();
+        if woken {
+            let urgent = Ready {
+                priority: true,
+                ..Ready::default()
+            };
+            ready.extend(
+                self.selector
+                    .urgent()
+                    .into_iter()
+                    .map(|token| (token, urgent)),
+            );
+        }
         for (token, ready) in ready {
             let Some(slot) = self.slots.get(token.0) else {
                 continue;
@@ -369,7 +385,9 @@ impl EventLoop {
                 self.slots.len() - 1
             }
         };
-        let registration = match sys::Registration::new(self.poll.registry(), &socket, Token(index))
+        let registration = match self
+            .selector
+            .register(self.poll.registry(), &socket, Token(index))
         {
             Ok(registration) => registration,
             Err(e) => {
@@ -398,9 +416,11 @@ impl EventLoop {
         slot.generation = slot.generation.wrapping_add(1);
         // The socket is still open here, so deregistering cannot fail in a
         // way that matters: closing it ends the registration anyway.
-        let _ = entry
-            .registration
-            .deregister(self.poll.registry(), &entry.socket);
+        let _ = entry.registration.deregister(
+            self.poll.registry(),
+            &entry.socket,
+            Token(socket.index()),
+        );
         self.free.push(socket.index());
         Some(entry)
     }
@@ -574,12 +594,10 @@ impl Post for Queue<'_> {
 /// closed, even if it was queued.
 ///
 /// # Portability
-/// On Windows, mio does not poll for urgent data, so `on_out_of_band_data`
-/// comes only when the loop looks at the socket's levels: after a call on
-/// the socket ([`EventLoop::receive`], [`EventLoop::async_select`], …) or
-/// another notification of it, not the moment the urgent byte arrives. Wine
-/// (the Windows test run) reports a reset as end of stream: `on_close` then
-/// comes with no error.
+/// On Windows, where mio does not poll for urgent data, each loop has a
+/// thread that watches its sockets for it (`WSAPoll`), so
+/// `on_out_of_band_data` comes as on Unix. Wine (the Windows test run)
+/// reports a reset as end of stream: `on_close` then comes with no error.
 #[allow(unused_variables)]
 pub trait Handler: 'static {
     /// A connection waits on a listening socket (`OnAccept`).

@@ -17,7 +17,8 @@
 //! | `at_urgent_mark(&Socket)` | whether a short read may have stopped at the urgent mark |
 //! | `renew(&Socket, fresh)` | makes a socket whose connect failed fit to connect again; `true` if it put a fresh socket in its place |
 //! | `is_in_progress`, `is_resource_exhaustion`, `is_family_unsupported` | the platform's error codes for a connect under way, an accept out of descriptors or memory, a missing address family |
-//! | `Registration` with `new`, `rearm`, `deregister` | a socket's registration with the event loop's `mio::Poll` |
+//! | `Selector` with `new(loop's waker)`, `register`, `urgent` | the loop's additions to its `mio::Poll`: registering a socket, and (Windows) the sockets found with urgent data, which mio does not report there |
+//! | `Registration` with `rearm`, `deregister` | a socket's registration, re-armed after each call on it (Windows needs that) |
 //!
 //! The public types implement the platform's handle traits: `AsRawFd`,
 //! `AsFd`, `FromRawFd`, `IntoRawFd` and `Into<OwnedFd>` on Unix;

@@ -189,23 +189,43 @@ pub(crate) fn is_resource_exhaustion(err: &io::Error) -> bool {
     )
 }
 
-/// A socket's registration with the event loop's `mio::Poll`: by descriptor
-/// (`SourceFd`), for edges of [`INTEREST`], armed for as long as it lasts.
+/// The loop's additions to its `mio::Poll`: none on Unix, where epoll and
+/// kqueue report everything the rules need (urgent data included, where mio
+/// has `PRIORITY`).
 #[derive(Debug)]
-pub(crate) struct Registration;
+pub(crate) struct Selector;
 
-impl Registration {
-    /// Registers `socket` under `token` (`epoll_ctl(EPOLL_CTL_ADD)`, `kevent`).
-    pub(crate) fn new(
+impl Selector {
+    /// Nothing to start here; the loop's waker is not needed.
+    pub(crate) fn new(_: std::sync::Arc<mio::Waker>) -> io::Result<Self> {
+        Ok(Selector)
+    }
+
+    /// Registers `socket` under `token` by descriptor (`SourceFd`:
+    /// `epoll_ctl(EPOLL_CTL_ADD)`, `kevent`), for edges of [`INTEREST`].
+    pub(crate) fn register(
+        &self,
         registry: &mio::Registry,
         socket: &socket2::Socket,
         token: mio::Token,
-    ) -> io::Result<Self> {
+    ) -> io::Result<Registration> {
         let fd = socket.as_raw_fd();
         registry.register(&mut mio::unix::SourceFd(&fd), token, INTEREST)?;
         Ok(Registration)
     }
 
+    /// Sockets found with urgent data apart from mio's events: none here.
+    pub(crate) fn urgent(&self) -> Vec<mio::Token> {
+        Vec::new()
+    }
+}
+
+/// A socket's registration with the event loop's `mio::Poll`, armed for as
+/// long as it lasts.
+#[derive(Debug)]
+pub(crate) struct Registration;
+
+impl Registration {
     /// After a call on the socket: nothing to do here, where edges stay armed.
     pub(crate) fn rearm(
         &mut self,
@@ -221,6 +241,7 @@ impl Registration {
         &mut self,
         registry: &mio::Registry,
         socket: &socket2::Socket,
+        _: mio::Token,
     ) -> io::Result<()> {
         registry.deregister(&mut mio::unix::SourceFd(&socket.as_raw_fd()))
     }

@@ -16,11 +16,15 @@
 //!   itself would block; sockarc calls the system through socket2, so the
 //!   loop re-arms the registration after each call the application makes
 //!   ([`Registration::rearm`]).
+//! - mio does not poll for urgent data: a thread of the loop's [`Selector`]
+//!   watches for it with `WSAPoll(POLLRDBAND)`.
 
+use std::collections::HashMap;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::windows::io::{AsRawSocket, FromRawSocket};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use windows_sys::Win32::Networking::WinSock;
 
@@ -82,8 +86,12 @@ impl Waker {
 }
 
 fn poll_fd(socket: &socket2::Socket, events: i16) -> WinSock::WSAPOLLFD {
+    raw_poll_fd(raw(socket), events)
+}
+
+fn raw_poll_fd(socket: WinSock::SOCKET, events: i16) -> WinSock::WSAPOLLFD {
     WinSock::WSAPOLLFD {
-        fd: socket.as_raw_socket() as WinSock::SOCKET,
+        fd: socket,
         events,
         revents: 0,
     }
@@ -195,44 +203,181 @@ pub(crate) fn is_family_unsupported(err: &io::Error) -> bool {
     err.raw_os_error() == Some(WinSock::WSAEAFNOSUPPORT)
 }
 
-/// What the event loop registers every socket for: mio reports no urgent
-/// data on Windows, so `on_out_of_band_data` comes from the level checks.
+/// What the event loop registers every socket for with mio; urgent data is
+/// watched apart (see [`Selector`]).
 const INTEREST: mio::Interest = mio::Interest::READABLE.add(mio::Interest::WRITABLE);
 
-/// A socket's registration with the event loop's `mio::Poll`. mio registers
-/// only its own socket types on Windows, so the registration is a
-/// `mio::net::TcpStream` over the same socket handle that never closes it;
-/// any socket type registers alike through it (mio polls the handle with
-/// AFD, whatever the type).
+/// The loop's additions to its `mio::Poll` on Windows: mio does not poll for
+/// urgent data there, so a thread of the selector's watches the registered
+/// sockets with `WSAPoll(POLLRDBAND)` and hands the loop the tokens of those
+/// that have some. A socket it reported is watched again once re-armed (a
+/// call on it), so urgent data left unread is announced once.
 #[derive(Debug)]
-pub(crate) struct Registration {
-    source: ManuallyDrop<mio::net::TcpStream>,
+pub(crate) struct Selector {
+    watch: Arc<Watch>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Registration {
-    /// Registers `socket` under `token`.
-    pub(crate) fn new(
+/// What the selector shares with its watching thread.
+#[derive(Debug)]
+struct Watch {
+    state: Mutex<WatchState>,
+    /// Interrupts the thread's `WSAPoll` when the set changes.
+    wake: Waker,
+    /// The loop's waker: the thread wakes the loop when it found something.
+    loop_waker: Arc<mio::Waker>,
+}
+
+#[derive(Debug, Default)]
+struct WatchState {
+    /// The sockets to watch, by token.
+    watched: HashMap<mio::Token, WinSock::SOCKET>,
+    /// Tokens of sockets found with urgent data, not yet taken by the loop.
+    found: Vec<mio::Token>,
+    stop: bool,
+}
+
+impl Watch {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Watches `socket` under `token` (again); wakes the thread if it was not.
+    fn watch(&self, token: mio::Token, socket: WinSock::SOCKET) {
+        if self.lock().watched.insert(token, socket) != Some(socket) {
+            self.wake.wake();
+        }
+    }
+
+    fn unwatch(&self, token: mio::Token) {
+        if self.lock().watched.remove(&token).is_some() {
+            self.wake.wake();
+        }
+    }
+
+    /// The watching thread: polls every watched socket for urgent data until
+    /// stopped. A socket with anything to report (urgent data, or a hang-up
+    /// or error, which mio reports itself) leaves the set until re-armed, so
+    /// a level that stays is not reported again and again.
+    fn run(&self) {
+        loop {
+            let (mut fds, tokens): (Vec<_>, Vec<_>) = {
+                let state = self.lock();
+                if state.stop {
+                    return;
+                }
+                state
+                    .watched
+                    .iter()
+                    .map(|(&token, &socket)| (raw_poll_fd(socket, WinSock::POLLRDBAND), token))
+                    .unzip()
+            };
+            fds.push(poll_fd(&self.wake.socket, WinSock::POLLRDNORM));
+            if poll(&mut fds, -1).is_err() {
+                // Nothing here fails but for lack of memory; try again later
+                // rather than spin.
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            }
+            if fds.last().is_some_and(|waker| waker.revents != 0) {
+                self.wake.drain();
+            }
+            let mut state = self.lock();
+            let before = state.found.len();
+            for (fd, token) in fds.iter().zip(tokens) {
+                if fd.revents == 0 || state.watched.get(&token) != Some(&fd.fd) {
+                    continue;
+                }
+                state.watched.remove(&token);
+                if fd.revents & WinSock::POLLRDBAND != 0 {
+                    state.found.push(token);
+                }
+            }
+            if state.found.len() > before {
+                let _ = self.loop_waker.wake();
+            }
+        }
+    }
+}
+
+impl Selector {
+    /// Starts the watching thread; it wakes the loop through `loop_waker`.
+    pub(crate) fn new(loop_waker: Arc<mio::Waker>) -> io::Result<Self> {
+        let watch = Arc::new(Watch {
+            state: Mutex::new(WatchState::default()),
+            wake: Waker::new()?,
+            loop_waker,
+        });
+        let thread = std::thread::Builder::new()
+            .name("sockarc urgent-data watch".into())
+            .spawn({
+                let watch = Arc::clone(&watch);
+                move || watch.run()
+            })?;
+        Ok(Selector {
+            watch,
+            thread: Some(thread),
+        })
+    }
+
+    /// Registers `socket` under `token` with mio and with the watch.
+    pub(crate) fn register(
+        &self,
         registry: &mio::Registry,
         socket: &socket2::Socket,
         token: mio::Token,
-    ) -> io::Result<Self> {
+    ) -> io::Result<Registration> {
         // SAFETY: the handle is open; `ManuallyDrop` keeps the stream from
         // closing it, and the registration is ended before the socket's
         // owner closes it (`EventLoop::remove`).
         let stream = unsafe { mio::net::TcpStream::from_raw_socket(socket.as_raw_socket()) };
         let mut source = ManuallyDrop::new(stream);
         registry.register(&mut *source, token, INTEREST)?;
-        Ok(Registration { source })
+        self.watch.watch(token, raw(socket));
+        Ok(Registration {
+            source,
+            watch: Arc::clone(&self.watch),
+        })
     }
 
+    /// The tokens of the sockets found with urgent data since the last call;
+    /// asked when the loop's waker woke it.
+    pub(crate) fn urgent(&self) -> Vec<mio::Token> {
+        std::mem::take(&mut self.watch.lock().found)
+    }
+}
+
+impl Drop for Selector {
+    fn drop(&mut self) {
+        self.watch.lock().stop = true;
+        self.watch.wake.wake();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A socket's registration with the event loop: with mio, as a
+/// `mio::net::TcpStream` over the same socket handle that never closes it
+/// (mio registers only its own socket types on Windows, and polls any
+/// socket alike through them), and with the selector's urgent-data watch.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    source: ManuallyDrop<mio::net::TcpStream>,
+    watch: Arc<Watch>,
+}
+
+impl Registration {
     /// Arms the registration again after a call on the socket: mio reports a
-    /// readiness once, until re-registered.
+    /// readiness once, until re-registered, and the watch drops a socket it
+    /// reported.
     pub(crate) fn rearm(
         &mut self,
         registry: &mio::Registry,
-        _: &socket2::Socket,
+        socket: &socket2::Socket,
         token: mio::Token,
     ) -> io::Result<()> {
+        self.watch.watch(token, raw(socket));
         registry.reregister(&mut *self.source, token, INTEREST)
     }
 
@@ -241,11 +386,17 @@ impl Registration {
         &mut self,
         registry: &mio::Registry,
         _: &socket2::Socket,
+        token: mio::Token,
     ) -> io::Result<()> {
+        self.watch.unwatch(token);
         registry.deregister(&mut *self.source)
     }
 }
 
+/// The socket's handle as Winsock's `SOCKET`.
+fn raw(socket: &socket2::Socket) -> WinSock::SOCKET {
+    socket.as_raw_socket() as WinSock::SOCKET
+}
 /// The platform's error numbers the rules' table tests feed their fake kernel.
 #[cfg(test)]
 pub(crate) mod errno {

@@ -200,10 +200,6 @@ fn a_partial_send_brings_on_send_when_room_frees() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "mio does not poll for urgent data on Windows: on_out_of_band_data comes only from level checks (see Handler, Portability)"
-)]
 fn out_of_band_data_arrives_as_on_out_of_band_data_once_until_received() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
@@ -546,10 +542,6 @@ fn a_read_that_ends_at_the_urgent_mark_is_followed_by_on_receive_not_on_close() 
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "mio does not poll for urgent data on Windows: on_out_of_band_data comes only from level checks (see Handler, Portability)"
-)]
 fn data_behind_the_mark_is_announced_when_the_urgent_byte_was_taken_first() {
     let mut ev = EventLoop::new().unwrap();
     let log = Log::default();
