@@ -241,10 +241,11 @@ impl fmt::Display for MfcString {
 /// UTF-16LE bytes as text, unpaired surrogates as U+FFFD. ASCII-only text, the
 /// usual case, skips the general decoder's set-up.
 fn utf16le_to_string(bytes: &[u8]) -> String {
-    if bytes
+    // One branch-free pass that vectorises: any high byte or high bit set?
+    let wide = bytes
         .chunks_exact(2)
-        .all(|pair| pair[0] < 0x80 && pair[1] == 0)
-    {
+        .fold(0u8, |seen, pair| seen | (pair[0] & 0x80) | pair[1]);
+    if wide == 0 {
         let ascii: Vec<u8> = bytes.chunks_exact(2).map(|pair| pair[0]).collect();
         if let Ok(text) = String::from_utf8(ascii) {
             return text;
@@ -329,24 +330,46 @@ impl Storing<'_> {
         self.write_raw(bytes)
     }
 
-    /// Writes ASCII text as a Unicode string, widening each byte to a unit.
+    /// Writes ASCII text as a Unicode string, widening each byte to a unit:
+    /// in place in the buffer when the string fits there.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the length is checked to be under 0xFF first"
+    )]
     fn write_ascii_as_utf16(&mut self, ascii: &[u8]) -> Result<()> {
-        self.write_string_length(ascii.len(), true)?;
-        let mut chunk = [0u8; 512];
+        let len = ascii.len();
+        let short = |room: &mut [u8]| {
+            let (prefix, units) = room.split_at_mut(4);
+            prefix[..3].copy_from_slice(&UNICODE_MARKER);
+            prefix[3] = len as u8;
+            widen(ascii, units);
+        };
+        if len < 0xFF && self.try_put_with(4 + 2 * len, short) {
+            return Ok(());
+        }
+        self.write_string_length(len, true)?;
         for part in ascii.chunks(256) {
-            for (pair, &byte) in chunk.chunks_exact_mut(2).zip(part) {
-                pair[0] = byte;
-                pair[1] = 0;
+            if !self.try_put_with(2 * part.len(), |room| widen(part, room)) {
+                let mut chunk = [0u8; 512];
+                widen(part, &mut chunk);
+                self.write_raw(&chunk[..2 * part.len()])?;
             }
-            self.write_raw(&chunk[..part.len() * 2])?;
         }
         Ok(())
     }
 
-    /// Writes a Unicode string: the prefix for `len` units, then the units,
-    /// widened to little-endian bytes a chunk at a time.
+    /// Writes a Unicode string: the prefix for `len` units, then the units as
+    /// little-endian bytes, in place in the buffer when they fit there, else
+    /// a chunk at a time.
     fn write_utf16(&mut self, len: usize, mut units: impl Iterator<Item = u16>) -> Result<()> {
         self.write_string_length(len, true)?;
+        if self.try_put_with(2 * len, |room| {
+            for (slot, unit) in room.chunks_exact_mut(2).zip(&mut units) {
+                slot.copy_from_slice(&unit.to_le_bytes());
+            }
+        }) {
+            return Ok(());
+        }
         let mut chunk = [0u8; 512];
         loop {
             let mut filled = 0;
@@ -359,6 +382,15 @@ impl Storing<'_> {
             }
             self.write_raw(&chunk[..filled])?;
         }
+    }
+}
+
+/// ASCII bytes as UTF-16LE units: each byte, then a zero byte.
+#[inline]
+fn widen(ascii: &[u8], units: &mut [u8]) {
+    for (pair, &byte) in units.chunks_exact_mut(2).zip(ascii) {
+        pair[0] = byte;
+        pair[1] = 0;
     }
 }
 

@@ -190,3 +190,39 @@ fn embedded_nul_and_surrogate_pairs_count_as_stored_characters() {
     // U+1F600 is a surrogate pair: two UTF-16 units.
     assert_vector(MfcString::unicode("😀"), &hex("FF FE FF 02 3D D8 00 DE"));
 }
+
+/// Rust text stored as Unicode (widened in the buffer when it fits there, in
+/// chunks when not) gives the spec's bytes at every length boundary, with
+/// the buffer already part full and at its smallest size.
+#[test]
+fn rust_text_stores_as_unicode_alike_in_the_buffer_or_past_it() {
+    for buffer_size in [0, 4096] {
+        for (len, prefix) in [
+            (0, "FF FE FF 00"),
+            (1, "FF FE FF 01"),
+            (61, "FF FE FF 3D"),
+            (254, "FF FE FF FE"),
+            (255, "FF FE FF FF FF 00"),
+            (300, "FF FE FF FF 2C 01"),
+            (5000, "FF FE FF FF 88 13"),
+        ] {
+            for (text, unit) in [
+                ("q".repeat(len), &b"q\0"[..]),
+                ("é".repeat(len), &b"\xE9\0"[..]),
+            ] {
+                let mut out = Vec::new();
+                let options = Options {
+                    buffer_size,
+                    ..Options::default()
+                };
+                let mut ar = Archive::store_with(&mut out, options);
+                ar.write(&7u8).unwrap();
+                ar.write(text.as_str()).unwrap();
+                ar.close().unwrap();
+                let mut expected = vec![7];
+                expected.extend(with_payload(prefix, &unit.repeat(len)));
+                assert_eq!(out, expected, "{len} of {unit:02X?}, buffer {buffer_size}");
+            }
+        }
+    }
+}
