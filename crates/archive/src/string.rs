@@ -241,11 +241,7 @@ impl fmt::Display for MfcString {
 /// UTF-16LE bytes as text, unpaired surrogates as U+FFFD. ASCII-only text, the
 /// usual case, skips the general decoder's set-up.
 fn utf16le_to_string(bytes: &[u8]) -> String {
-    // One branch-free pass that vectorises: any high byte or high bit set?
-    let wide = bytes
-        .chunks_exact(2)
-        .fold(0u8, |seen, pair| seen | (pair[0] & 0x80) | pair[1]);
-    if wide == 0 {
+    if is_ascii_utf16le(bytes) {
         let ascii: Vec<u8> = bytes.chunks_exact(2).map(|pair| pair[0]).collect();
         if let Ok(text) = String::from_utf8(ascii) {
             return text;
@@ -255,6 +251,25 @@ fn utf16le_to_string(bytes: &[u8]) -> String {
         .decode_without_bom_handling(bytes)
         .0
         .into_owned()
+}
+
+/// Whether UTF-16LE `bytes` hold ASCII only: every low byte below 0x80 and
+/// every high byte 0, checked eight units at a time as one `u128`.
+fn is_ascii_utf16le(bytes: &[u8]) -> bool {
+    // Little-endian bytes 80 FF 80 FF ...: a low byte's high bit, a high byte.
+    const NOT_ASCII: u128 = 0xFF80_FF80_FF80_FF80_FF80_FF80_FF80_FF80;
+    let mut blocks = bytes.chunks_exact(16);
+    let mut seen = 0;
+    for block in &mut blocks {
+        let mut word = [0u8; 16];
+        word.copy_from_slice(block);
+        seen |= u128::from_le_bytes(word) & NOT_ASCII;
+    }
+    let rest = blocks
+        .remainder()
+        .chunks_exact(2)
+        .fold(0u8, |seen, pair| seen | (pair[0] & 0x80) | pair[1]);
+    seen == 0 && rest == 0
 }
 
 /// Encodes `text` for an ANSI string; unmappable characters become `?`.

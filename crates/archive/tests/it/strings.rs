@@ -226,3 +226,19 @@ fn rust_text_stores_as_unicode_alike_in_the_buffer_or_past_it() {
         }
     }
 }
+
+/// One character outside ASCII anywhere in a Unicode string (a low byte with
+/// its high bit set, a high byte alone, both) is decoded as itself, not
+/// taken for ASCII, whichever block of the check it falls in.
+#[test]
+fn a_non_ascii_unit_anywhere_in_a_unicode_string_is_decoded() {
+    for odd in ['é', 'Ā', '三', '\u{7F}'] {
+        for at in 0..40 {
+            let text = format!("{}{odd}{}", "a".repeat(at), "b".repeat(39 - at));
+            let mut bytes = hex("FF FE FF 28");
+            bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            let loaded: String = Archive::load(&bytes[..]).read().unwrap();
+            assert_eq!(loaded, text, "{odd:?} at {at}");
+        }
+    }
+}
