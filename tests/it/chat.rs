@@ -599,8 +599,13 @@ fn out_of_descriptors_the_server_waits_quietly_and_recovers() {
     drop(held);
     drop(server);
     let log = log.join().unwrap();
+    // One line each time the server runs out again after accepting again.
+    // How often that happens while the 100 closed clients drain depends on
+    // the order the kernel reports their closes against the listener (seen:
+    // 1 to 3); a line per failed accept would be ten or more (one per 100 ms
+    // pause in the second the test holds the limit).
     let failures = log.iter().filter(|l| l.contains("accept failed")).count();
-    assert!(failures <= 2, "{failures} accept failures logged: {log:?}");
+    assert!(failures <= 5, "{failures} accept failures logged: {log:?}");
 }
 
 /// A client→server message from an ANSI build with a text of any length: the
