@@ -309,8 +309,9 @@ fn recv(
         let last = types.last().expect("at least one type");
         let s = if unread.total == 1 { "" } else { "s" };
         let shown = if hex { "" } else { "; --hex prints them" };
+        let at_least = if unread.more { "at least " } else { "" };
         eprintln!(
-            "sockarc: warning: {} byte{s} left unread after the last value ({last}){shown}",
+            "sockarc: warning: {at_least}{} byte{s} left unread after the last value ({last}){shown}",
             unread.total
         );
         if hex {
@@ -318,7 +319,7 @@ fn recv(
             for b in &unread.bytes {
                 line.push_str(&format!(" {b:02x}"));
             }
-            if unread.total > unread.bytes.len() as u64 {
+            if unread.more || unread.total > unread.bytes.len() as u64 {
                 line.push_str(" …");
             }
             let _ = writeln!(out, "{line}").and_then(|()| out.flush());

@@ -156,13 +156,18 @@ pub fn send(
 pub struct Unread {
     /// The first [`Unread::KEPT`] bytes left over.
     pub bytes: Vec<u8>,
-    /// How many bytes were left over in all.
+    /// How many bytes were left over in all, up to [`Unread::COUNTED`].
     pub total: u64,
+    /// Counting stopped at [`Unread::COUNTED`] with the peer still sending.
+    pub more: bool,
 }
 
 impl Unread {
     /// Left-over bytes kept to be shown; the rest are counted.
     pub const KEPT: usize = 64 * 1024;
+    /// Left-over bytes counted at most: a peer that keeps sending does not
+    /// keep `recv` running.
+    pub const COUNTED: u64 = 1 << 20;
 }
 
 /// Where `recv` listens and what it reads.
@@ -253,7 +258,8 @@ pub fn recv(
 }
 
 /// Takes what has already arrived after the last value, without waiting: the
-/// archive's buffer, then the socket's, until it would block or ends.
+/// archive's buffer, then the socket's, until it would block or ends, or
+/// [`Unread::COUNTED`] bytes have been counted.
 fn unread(ar: &mut LoadArchive<&SocketFile>, file: &SocketFile) -> Unread {
     let mut left = Unread::default();
     if file.socket().set_nonblocking(true).is_err() {
@@ -261,6 +267,10 @@ fn unread(ar: &mut LoadArchive<&SocketFile>, file: &SocketFile) -> Unread {
     }
     let mut byte = [0u8];
     while ar.read_raw(&mut byte).is_ok() {
+        if left.total == Unread::COUNTED {
+            left.more = true;
+            break;
+        }
         if left.bytes.len() < Unread::KEPT {
             left.bytes.push(byte[0]);
         }

@@ -200,3 +200,59 @@ fn recv_reports_the_bytes_it_did_not_read() {
         "sockarc: warning: 6 bytes left unread after the last value (u8)"
     );
 }
+
+/// A peer that goes on sending after the last value does not keep `recv`
+/// running: it counts a mebibyte of leftovers and says "at least".
+#[test]
+fn recv_stops_counting_leftovers_at_a_mebibyte() {
+    let mut child = Command::new(SOCKARC)
+        .args([
+            "recv",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--timeout",
+            "5s",
+            "u8",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8];
+    while stderr.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let mut peer = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // A u8 with the first 64 KiB nobody asked for in one write, so they are
+    // queued together before `recv` reads the value; then up to 8 MiB more
+    // from a thread, faster than `recv` counts them (the writes stop, with an
+    // error, once `recv` has gone).
+    let mut first = vec![7u8];
+    first.extend(vec![0x55u8; 64 * 1024]);
+    peer.write_all(&first).unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![0x55u8; 64 * 1024];
+        for _ in 0..127 {
+            if peer.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        peer
+    });
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    drop(writer.join().unwrap());
+    assert_eq!(out.status.code(), Some(0), "{rest}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "u8 7\n");
+    assert_eq!(
+        rest.trim_end(),
+        "sockarc: warning: at least 1048576 bytes left unread after the last value (u8); --hex prints them"
+    );
+}
