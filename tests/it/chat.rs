@@ -10,6 +10,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::common::listening_port;
+
 const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
 
 /// A running chat server, killed when dropped.
@@ -33,14 +35,7 @@ fn server(args: &[&str]) -> Server {
         .spawn()
         .expect("sockarc runs");
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("port in {line:?}"));
+    let port = listening_port(&mut stderr);
     // The server's log goes to this test's output, where a failure shows it.
     std::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
@@ -390,17 +385,8 @@ fn the_server_outlives_its_closed_log() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("sockarc runs");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let port = listening_port(&mut BufReader::new(child.stderr.take().unwrap()));
     // The reading end of its stderr is gone now: every log line fails to write.
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap();
     let server = Server { child, port };
     for name in ["one", "two"] {
         let mut client = connect(&server);
@@ -564,9 +550,7 @@ fn out_of_descriptors_the_server_waits_quietly_and_recovers() {
     }
     let mut child = command.spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let port = listening_port(&mut stderr);
     let log = std::thread::spawn(move || stderr.lines().map_while(Result::ok).collect::<Vec<_>>());
     let server = Server { child, port };
     let mut held: Vec<TcpStream> = (0..120).map(|_| connect(&server)).collect();

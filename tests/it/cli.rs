@@ -175,14 +175,8 @@ fn recv_reports_the_bytes_it_did_not_read() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut line = Vec::new();
-    let mut byte = [0u8];
-    while stderr.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-        line.push(byte[0]);
-    }
-    let line = String::from_utf8(line).unwrap();
-    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let port = crate::common::listening_port(&mut stderr);
     let mut peer = TcpStream::connect(("127.0.0.1", port)).unwrap();
     // A u8, then six bytes nobody asked for.
     peer.write_all(&[7, 1, 2, 3, 4, 5, 6]).unwrap();
@@ -220,14 +214,8 @@ fn recv_stops_counting_leftovers_at_a_mebibyte() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut line = Vec::new();
-    let mut byte = [0u8];
-    while stderr.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-        line.push(byte[0]);
-    }
-    let line = String::from_utf8(line).unwrap();
-    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let port = crate::common::listening_port(&mut stderr);
     let mut peer = TcpStream::connect(("127.0.0.1", port)).unwrap();
     // A u8 with the first 64 KiB nobody asked for in one write, so they are
     // queued together before `recv` reads the value; then up to 8 MiB more

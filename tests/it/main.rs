@@ -3,6 +3,7 @@
 
 mod chat;
 mod cli;
+mod common;
 mod derive;
 mod inspect;
 // Unix only: Python is Linux's here; a Windows process under Wine cannot start it.

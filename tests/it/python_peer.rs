@@ -47,14 +47,7 @@ fn recv_decodes_what_a_python_client_sends() {
         .spawn()
         .expect("sockarc runs");
     let mut stderr = BufReader::new(recv.stderr.take().expect("piped stderr"));
-    let mut line = String::new();
-    stderr.read_line(&mut line).expect("the listening line");
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("port in {line:?}"));
+    let port = crate::common::listening_port(&mut stderr);
 
     // Spec section 1 (little-endian primitives), 2.3 (CStrings), 3 (WriteCount).
     let client = python(&format!(
