@@ -186,6 +186,13 @@ impl Socket {
     /// # Errors
     /// As [`connect`](Self::connect); `AddrNotAvailable` when no address is of
     /// this socket's family.
+    ///
+    /// # Portability
+    /// After a failed attempt, Unix needs a fresh socket, which takes the old
+    /// one's place under the same descriptor (`dup2`), bound to the same
+    /// requested address. Winsock lets the same socket connect again, so on
+    /// Windows it is kept. Wine 8 does not allow that: there the next
+    /// address fails with `ConnectionAborted`.
     pub fn connect_addrs(&self, addrs: &[SocketAddr]) -> io::Result<()> {
         let deadline = self.base.deadline(Op::Connect);
         let mut last_error = None;
