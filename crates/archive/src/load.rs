@@ -94,6 +94,9 @@ pub struct LoadArchive<R: Read + ?Sized> {
     /// Stream offset the last failed read needed bytes up to: a message retried
     /// before that much has arrived would fail at the same place.
     wanted: u64,
+    /// Where the message that last answered "not yet" began: `wanted` holds
+    /// for a message read again from there, and is stale for any other.
+    waiting_message: Option<u64>,
     pub(crate) bounds: Bounds,
     pub(crate) objects: LoadMap,
     options: Options,
@@ -127,6 +130,7 @@ impl<R: Read> LoadArchive<R> {
             at: Cursor::default(),
             unit: Unit::Idle,
             wanted: 0,
+            waiting_message: None,
             bounds: Bounds::default(),
             objects: LoadMap::new(ClassRegistry::default()),
             options,

@@ -458,7 +458,8 @@ impl Loading<'_> {
     }
 
     /// Reads a whole `CString` and hands `f` its payload bytes (UTF-16LE for
-    /// Unicode) and whether it was Unicode.
+    /// Unicode) and whether it was Unicode. A string wholly in the buffer is
+    /// read without the undo wrapper: no reader call can fail it.
     #[inline]
     fn read_string_with<T>(&mut self, f: impl FnOnce(&[u8], bool) -> T) -> Result<T> {
         // The common cases: a short string already in the buffer.
@@ -480,7 +481,14 @@ impl Loading<'_> {
                 }
             }
         }
-        self.read_string_slow(f)
+        // Past the buffer the reader may fail: outside a value being read
+        // whole, the string is a unit of its own, undone if it is cut short
+        // (so its `Load` says it loads in one step).
+        if self.is_reading_whole() {
+            self.read_string_slow(f)
+        } else {
+            self.read_whole_with(|ar| ar.read_string_slow(f))
+        }
     }
 
     #[expect(
@@ -537,6 +545,9 @@ impl Load for MfcString {
             text: ar.read_text()?,
         })
     }
+    /// A string consumes nothing when it fails: wholly buffered it cannot
+    /// fail after its first byte, and otherwise it undoes itself.
+    const LOADS_IN_ONE_STEP: bool = true;
     const MIN_BYTES: usize = 1;
 }
 
@@ -572,5 +583,7 @@ impl Load for String {
             }
         })
     }
+    /// As [`MfcString`]'s: a failed load consumed nothing.
+    const LOADS_IN_ONE_STEP: bool = true;
     const MIN_BYTES: usize = 1;
 }

@@ -124,6 +124,13 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         if self.unit.is_reading() {
             return self.unit(Unit::Message, f).map(Some);
         }
+        // What the last message that ran out waited for holds only for a
+        // message that starts where it started: anything read since makes it
+        // stale.
+        let start = self.offset();
+        if self.waiting_message != Some(start) {
+            self.wanted = 0;
+        }
         let result = self.unit(Unit::Message, |ar| {
             let wanted = ar.wanted.saturating_sub(ar.offset());
             if wanted > ar.unread().len() as u64 {
@@ -133,16 +140,15 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             }
             f(ar)
         });
+        self.waiting_message = None;
         match result {
-            Ok(message) => {
-                self.wanted = 0;
-                Ok(Some(message))
-            }
+            Ok(message) => Ok(Some(message)),
             // Nothing to retry if the message could not be undone (a message
             // nested in a value too long to keep): the error stands.
             Err(Error::Io { source, .. })
                 if source.kind() == io::ErrorKind::WouldBlock && !self.at.is_cut() =>
             {
+                self.waiting_message = Some(start);
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -179,11 +185,6 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let outermost = !self.unit.is_reading();
         if outermost {
             self.unit = begin(start);
-            if !matches!(self.unit, Unit::Message(_)) {
-                // What a message waits for is known only for the message that
-                // last ran out; anything else read since makes it stale.
-                self.wanted = 0;
-            }
         }
         let result = f(R::erase(self));
         // A unit that gave up keeping its bytes can still be undone if it

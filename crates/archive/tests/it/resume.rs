@@ -400,3 +400,25 @@ fn assert_cpu_under_a_second(cpu: std::time::Duration) {
         assert!(cpu.as_secs_f64() < 1.0, "{cpu:?} of CPU");
     }
 }
+
+/// A value read alone from the buffer (a string, a primitive), after a
+/// message ran out, makes the next message forget what the last one waited
+/// for: the next message here needs one byte, which has arrived, not the
+/// four the last one needed.
+#[test]
+fn a_value_read_alone_clears_what_a_message_waits_for() {
+    let mut ar = Archive::load(Script::arrivals());
+    // ANSI "hi", then the first byte of a DWORD.
+    ar.get_mut().push(&hex(r#"02 "hi" 00"#));
+    let message = |ar: &mut mfc_archive::Loading<'_>| Ok((ar.read::<String>()?, ar.read::<u32>()?));
+    assert_eq!(ar.read_message(message).unwrap(), None, "the DWORD is cut");
+    assert_eq!(ar.read::<String>().unwrap(), "hi");
+    assert_eq!(ar.read_message(|ar| ar.read::<u8>()).unwrap(), Some(0));
+
+    let mut ar = Archive::load(Script::arrivals());
+    ar.get_mut().push(&hex("01 00 02"));
+    let message = |ar: &mut mfc_archive::Loading<'_>| Ok((ar.read::<u16>()?, ar.read::<u32>()?));
+    assert_eq!(ar.read_message(message).unwrap(), None, "the DWORD is cut");
+    assert_eq!(ar.read::<u16>().unwrap(), 1);
+    assert_eq!(ar.read_message(|ar| ar.read::<u8>()).unwrap(), Some(2));
+}
