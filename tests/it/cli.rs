@@ -157,8 +157,16 @@ fn recv_gives_up_after_its_timeout() {
     );
 }
 
-#[test]
-fn recv_reports_the_bytes_it_did_not_read() {
+/// `sockarc recv` on a port the system chooses, waiting at most 5 s, with
+/// `args`; a peer connected to it; and its standard error, past the
+/// listening line.
+fn recv_connected(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+    TcpStream,
+) {
     let mut child = Command::new(SOCKARC)
         .args([
             "recv",
@@ -168,16 +176,21 @@ fn recv_reports_the_bytes_it_did_not_read() {
             "0",
             "--timeout",
             "5s",
-            "--hex",
-            "u8",
         ])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let port = crate::common::listening_port(&mut stderr);
-    let mut peer = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let peer = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    (child, stderr, peer)
+}
+
+#[test]
+fn recv_reports_the_bytes_it_did_not_read() {
+    let (child, mut stderr, mut peer) = recv_connected(&["--hex", "u8"]);
     // A u8, then six bytes nobody asked for.
     peer.write_all(&[7, 1, 2, 3, 4, 5, 6]).unwrap();
     drop(peer);
@@ -199,24 +212,7 @@ fn recv_reports_the_bytes_it_did_not_read() {
 /// running: it counts a mebibyte of leftovers and says "at least".
 #[test]
 fn recv_stops_counting_leftovers_at_a_mebibyte() {
-    let mut child = Command::new(SOCKARC)
-        .args([
-            "recv",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--timeout",
-            "5s",
-            "u8",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let port = crate::common::listening_port(&mut stderr);
-    let mut peer = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (child, mut stderr, mut peer) = recv_connected(&["u8"]);
     // A u8 with the first 64 KiB nobody asked for in one write, so they are
     // queued together before `recv` reads the value; then up to 8 MiB more
     // from a thread, faster than `recv` counts them (the writes stop, with an
