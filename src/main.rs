@@ -5,6 +5,7 @@
 
 mod chat;
 mod demo;
+mod documents;
 mod escape;
 mod inspect;
 mod logging;
@@ -109,6 +110,28 @@ enum Command {
         /// ANSI code page of strings without the Unicode marker.
         #[arg(long, default_value = "1252", value_parser = parse_code_page)]
         codepage: CodePage,
+    },
+    /// Decode a document with a layout file (see `layouts/`) to JSON on
+    /// standard output: every field named, objects with their class, schema
+    /// and load-array index.
+    Decode {
+        /// The layout (TOML).
+        #[arg(long)]
+        layout: String,
+        /// The document, or `-` for standard input.
+        file: String,
+    },
+    /// Encode a document from the JSON `decode` gives (edited or not), with
+    /// the same layout: the archive's bytes on standard output, or in --output.
+    Encode {
+        /// The layout (TOML).
+        #[arg(long)]
+        layout: String,
+        /// The JSON, or `-` for standard input.
+        json: String,
+        /// Write the document here instead of standard output.
+        #[arg(long, short)]
+        output: Option<String>,
     },
     /// Listen, accept one connection, and print one `TYPE VALUE` line per TYPE.
     Recv {
@@ -419,6 +442,12 @@ fn main() -> ExitCode {
             hex,
             codepage,
         } => inspect(&file, offset, json, hex, codepage),
+        Command::Decode { layout, file } => documents::decode(&layout, &file),
+        Command::Encode {
+            layout,
+            json,
+            output,
+        } => documents::encode(&layout, &json, output.as_deref()),
         Command::Recv {
             host,
             port,

@@ -62,6 +62,8 @@ pub trait SerialClass: Store + Load + fmt::Debug + Send + Sync + 'static {
 pub trait Object: Any + Send + Sync {
     /// The object's runtime class (`CObject::GetRuntimeClass`).
     fn runtime_class(&self) -> RuntimeClass;
+    /// The object's class name (`GetRuntimeClass()->m_lpszClassName`).
+    fn class_name(&self) -> &str;
     /// Stores the body (`Serialize` in store mode).
     fn store_body(&self, ar: &mut Storing<'_>) -> Result<()>;
     /// The object as `Any`, to downcast by reference.
@@ -75,6 +77,9 @@ pub trait Object: Any + Send + Sync {
 impl<T: SerialClass> Object for T {
     fn runtime_class(&self) -> RuntimeClass {
         RuntimeClass::of::<T>()
+    }
+    fn class_name(&self) -> &str {
+        T::CLASS_NAME
     }
     fn store_body(&self, ar: &mut Storing<'_>) -> Result<()> {
         self.store(ar)
@@ -196,11 +201,6 @@ pub fn drop_objects<I: IntoIterator<Item = ObjectRef>>(objects: I) {
 }
 
 impl dyn Object {
-    /// The object's class name (`GetRuntimeClass()->m_lpszClassName`).
-    pub fn class_name(&self) -> &'static str {
-        self.runtime_class().name()
-    }
-
     /// `true` if the object is a `T`.
     pub fn is<T: Any>(&self) -> bool {
         self.as_any().is::<T>()
@@ -231,28 +231,93 @@ impl fmt::Debug for dyn Object {
 
 /// What a loading archive needs to create an object of one class
 /// (`CRuntimeClass`): its name, its schema and a constructor that loads the body.
-#[derive(Clone, Copy)]
+///
+/// Most classes are Rust types ([`RuntimeClass::of`]); a class known only at
+/// run time (from a layout file, say) is made with [`RuntimeClass::new`].
+/// Cloning is cheap: a pointer copy, or a reference count for the latter.
+#[derive(Clone)]
 pub struct RuntimeClass {
-    name: &'static str,
+    name: ClassName,
     schema: u32,
     drops_flat: bool,
-    create: fn(&mut Loading<'_>) -> Result<ObjectRef>,
+    create: Create,
 }
+
+/// A class name: a Rust type's constant, or a name made at run time.
+#[derive(Clone)]
+enum ClassName {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+/// How an object of the class is made and loaded.
+#[derive(Clone)]
+enum Create {
+    Type(fn(&mut Loading<'_>) -> Result<ObjectRef>),
+    Shared(Arc<CreateFn>),
+}
+
+/// A run-time class's constructor: loads the body and returns the object.
+type CreateFn = dyn Fn(&mut Loading<'_>) -> Result<ObjectRef> + Send + Sync;
 
 impl RuntimeClass {
     /// The runtime class of `T` (`RUNTIME_CLASS(T)`).
     pub fn of<T: SerialClass>() -> Self {
         RuntimeClass {
-            name: T::CLASS_NAME,
+            name: ClassName::Static(T::CLASS_NAME),
             schema: T::SCHEMA,
             drops_flat: T::DROPS_FLAT,
-            create: |ar| Ok(Arc::new(T::load(ar)?) as ObjectRef),
+            create: Create::Type(|ar| Ok(Arc::new(T::load(ar)?) as ObjectRef)),
         }
     }
 
+    /// A class made at run time: `name` and `schema` as a [`SerialClass`]
+    /// declares them, and `create`, which loads an object's body and returns
+    /// the object (its [`Object::runtime_class`] should answer this class).
+    /// Its objects count as not dropping flat (see [`SerialClass::DROPS_FLAT`]).
+    ///
+    /// ```
+    /// use mfc_archive::{Archive, ClassRegistry, RuntimeClass};
+    /// let class = RuntimeClass::new("CThing", 1, |ar| {
+    ///     let _weight: u32 = ar.read()?;
+    ///     Ok(std::sync::Arc::new(mfc_archive::collections::DWordArray(vec![])) as _)
+    /// });
+    /// let mut classes = ClassRegistry::empty();
+    /// classes.insert(class);
+    /// let bytes = b"\xFF\xFF\x01\x00\x06\x00CThing\x2A\x00\x00\x00";
+    /// let mut ar = Archive::load(&bytes[..]).with_classes(classes);
+    /// assert!(ar.read_object()?.is_some());
+    /// ar.expect_end()?;
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    pub fn new(
+        name: impl Into<Arc<str>>,
+        schema: u32,
+        create: impl Fn(&mut Loading<'_>) -> Result<ObjectRef> + Send + Sync + 'static,
+    ) -> Self {
+        RuntimeClass {
+            name: ClassName::Shared(name.into()),
+            schema,
+            drops_flat: false,
+            create: Create::Shared(Arc::new(create)),
+        }
+    }
+
+    /// The same class with another declared schema: what a class made at run
+    /// time answers for an object that was loaded with another stored schema,
+    /// so that storing it writes that schema.
+    #[must_use]
+    pub fn with_schema(mut self, schema: u32) -> Self {
+        self.schema = schema;
+        self
+    }
+
     /// The class name.
-    pub fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        match &self.name {
+            ClassName::Static(name) => name,
+            ClassName::Shared(name) => name,
+        }
     }
 
     /// The schema as declared, [`VERSIONABLE_SCHEMA`] flag included.
@@ -287,14 +352,17 @@ impl RuntimeClass {
     /// # Errors
     /// Any error of the body.
     pub fn create(&self, ar: &mut Loading<'_>) -> Result<ObjectRef> {
-        (self.create)(ar)
+        match &self.create {
+            Create::Type(create) => create(ar),
+            Create::Shared(create) => create(ar),
+        }
     }
 }
 
 impl fmt::Debug for RuntimeClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RuntimeClass")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("schema", &self.schema)
             .finish()
     }
@@ -302,7 +370,7 @@ impl fmt::Debug for RuntimeClass {
 
 impl PartialEq for RuntimeClass {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.schema == other.schema
+        self.name() == other.name() && self.schema == other.schema
     }
 }
 
@@ -317,7 +385,7 @@ impl Eq for RuntimeClass {}
 /// holds none. (`Default` lives beside those classes, in `collections.rs`.)
 #[derive(Clone, Debug)]
 pub struct ClassRegistry {
-    classes: HashMap<&'static str, RuntimeClass>,
+    classes: HashMap<Arc<str>, RuntimeClass>,
 }
 
 impl ClassRegistry {
@@ -335,12 +403,12 @@ impl ClassRegistry {
 
     /// Adds a runtime class, replacing any class of the same name.
     pub fn insert(&mut self, class: RuntimeClass) -> &mut Self {
-        self.classes.insert(class.name, class);
+        self.classes.insert(class.name().into(), class);
         self
     }
 
     /// The class registered under `name`.
     pub fn get(&self, name: &str) -> Option<RuntimeClass> {
-        self.classes.get(name).copied()
+        self.classes.get(name).cloned()
     }
 }

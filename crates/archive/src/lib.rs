@@ -145,7 +145,7 @@ pub use serialize::{Load, Store};
 pub use store::{Sink, StoreArchive, Storing};
 pub use string::{code_page, MfcString};
 pub use values::{
-    Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeSpan,
+    Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeForm, TimeSpan,
 };
 
 /// Derives [`Store`] and [`Load`] for a struct whose `Serialize` body stores and

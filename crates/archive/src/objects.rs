@@ -72,7 +72,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     pub fn read_object_as<T: SerialClass>(&mut self) -> Result<Option<Arc<T>>> {
         let offset = self.offset();
         let class = RuntimeClass::of::<T>();
-        let Some(object) = self.read_whole_with(|ar| ar.read_object_of(Some(class)))? else {
+        let Some(object) = self.read_whole_with(|ar| ar.read_object_of(Some(&class)))? else {
             return Ok(None);
         };
         object
@@ -85,17 +85,17 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             })
     }
 
-    fn read_object_of(&mut self, requested: Option<RuntimeClass>) -> Result<Option<ObjectRef>> {
+    fn read_object_of(&mut self, requested: Option<&RuntimeClass>) -> Result<Option<ObjectRef>> {
         let offset = self.offset();
         let tag = self.read_tag()?;
         if !tag.is_class() {
             let (object, chain) =
-                self.object_at(tag.index(), offset, requested.map(|class| class.name()))?;
+                self.object_at(tag.index(), offset, requested.map(RuntimeClass::name))?;
             self.objects.chain = self.objects.chain.max(chain);
             return Ok(object);
         }
         let (class, schema) = self.class_of(tag, offset, requested)?;
-        if let Some(requested) = requested.map(|class| class.name()) {
+        if let Some(requested) = requested.map(RuntimeClass::name) {
             if class.name() != requested {
                 return Err(Error::BadClass {
                     offset,
@@ -158,6 +158,20 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         self.objects.object_schema.take()
     }
 
+    /// The load-array index the next class or object read will take: 1 for
+    /// a fresh archive (0 is the null pointer), one more for each class
+    /// description, new object and [`map_object`](Self::map_object) since.
+    /// While an object's body loads, its own index is the one before the
+    /// first thing the body reads (`next_index() - 1` on entry), which is
+    /// what a dump or a diff of a document names it by.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the load array is capped below MAX_MAP_COUNT, which fits a u32"
+    )]
+    pub fn next_index(&self) -> u32 {
+        self.objects.slots.0.len() as u32
+    }
+
     /// Registers an object in the index space without reading anything
     /// (`CArchive::MapObject`), mirroring the storing program's
     /// [`StoreArchive::map_object`](crate::StoreArchive::map_object).
@@ -188,7 +202,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         &mut self,
         tag: Tag,
         offset: u64,
-        requested: Option<RuntimeClass>,
+        requested: Option<&RuntimeClass>,
     ) -> Result<(RuntimeClass, u16)> {
         let index = if tag.word == NEW_CLASS_TAG {
             self.read_class_description(offset, requested)?
@@ -202,7 +216,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         &self,
         index: u32,
         offset: u64,
-        requested: Option<&'static str>,
+        requested: Option<&str>,
     ) -> Result<(Option<ObjectRef>, u64)> {
         let bad = |found: String| Error::BadIndex {
             offset,
@@ -229,7 +243,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     fn class_at(&self, index: u32, offset: u64) -> Result<(RuntimeClass, u16)> {
         match self.objects.slots.0.get(index as usize) {
-            Some(Slot::Class { class, schema }) if index != 0 => Ok((*class, *schema)),
+            Some(Slot::Class { class, schema }) if index != 0 => Ok((class.clone(), *schema)),
             other => Err(Error::BadIndex {
                 offset,
                 expected: "a reference to a class already read".into(),
@@ -254,7 +268,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     fn read_class_description(
         &mut self,
         offset: u64,
-        requested: Option<RuntimeClass>,
+        requested: Option<&RuntimeClass>,
     ) -> Result<u32> {
         let schema = u16::from_le_bytes(self.take("a class schema (WORD after FF FF)")?);
         let name_len = u16::from_le_bytes(self.take("a class name length (WORD)")?);
@@ -273,7 +287,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             self.objects
                 .classes
                 .get(name)
-                .or(requested.filter(|class| class.name() == name))
+                .or_else(|| requested.filter(|class| class.name() == name).cloned())
         });
         let Some(class) = found else {
             return Err(Error::BadClass {
@@ -382,8 +396,15 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
         self.put((class.name().len() as u16).to_le_bytes())?;
         self.write_raw(class.name().as_bytes())?;
         let index = self.map.next_index(offset)?;
-        self.map.classes.insert(class.name(), index);
+        self.map.classes.insert(class.name().into(), index);
         Ok(())
+    }
+
+    /// The index the next class or object stored will take: 1 for a fresh
+    /// archive, as [`LoadArchive::next_index`](crate::LoadArchive::next_index)
+    /// counts them on the loading side.
+    pub fn next_index(&self) -> u32 {
+        self.map.stored() + 1
     }
 
     /// Registers an object in the index space without writing anything

@@ -7,28 +7,65 @@ use crate::error::{Error, Result};
 use crate::{Load, Loading, Store, Storing};
 
 /// The 4-byte Win32 `BOOL` (an `int`), as opposed to the 1-byte C++ `bool`.
-/// Any non-zero value loads as `true`; `true` stores as 1.
+///
+/// It keeps the `int` it was loaded as: C code often stores a `BOOL` that is
+/// not 1 for true (a flag mask, `2`), and storing it back writes the same
+/// bytes. Test it with [`is_true`](Self::is_true), as C does (any non-zero
+/// value); `Bool::from(true)` is [`Bool::TRUE`], 1.
 ///
 /// ```
+/// use mfc_archive::{Archive, Bool};
 /// let mut out = Vec::new();
-/// let mut ar = mfc_archive::Archive::store(&mut out);
-/// ar.write(&mfc_archive::Bool(true))?;
+/// let mut ar = Archive::store(&mut out);
+/// ar.write(&Bool::from(true))?;
 /// ar.close()?;
 /// assert_eq!(out, [0x01, 0x00, 0x00, 0x00]);
+///
+/// let read: Bool = Archive::load(&[0x02, 0x00, 0x00, 0x00][..]).read()?;
+/// assert!(read.is_true());
+/// let mut again = Vec::new();
+/// let mut ar = Archive::store(&mut again);
+/// ar.write(&read)?;
+/// ar.close()?;
+/// assert_eq!(again, [0x02, 0x00, 0x00, 0x00]);
 /// # Ok::<(), mfc_archive::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Bool(pub bool);
+pub struct Bool(pub i32);
+
+impl Bool {
+    /// `TRUE`, 1.
+    pub const TRUE: Bool = Bool(1);
+    /// `FALSE`, 0.
+    pub const FALSE: Bool = Bool(0);
+
+    /// Whether it is true: non-zero, as C tests a `BOOL`.
+    pub fn is_true(self) -> bool {
+        self.0 != 0
+    }
+}
+
+impl From<bool> for Bool {
+    fn from(value: bool) -> Self {
+        Bool(i32::from(value))
+    }
+}
+
+impl From<Bool> for bool {
+    fn from(value: Bool) -> Self {
+        value.is_true()
+    }
+}
 
 impl Store for Bool {
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
-        ar.put(i32::from(self.0).to_le_bytes())
+        ar.put(self.0.to_le_bytes())
     }
 }
 
 impl Load for Bool {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
-        Ok(Bool(i32::from_le_bytes(ar.take("a BOOL (4 bytes)")?) != 0))
+        Ok(Bool(i32::from_le_bytes(ar.take("a BOOL (4 bytes)")?)))
     }
     const MIN_BYTES: usize = 4;
 }
@@ -97,30 +134,61 @@ long_struct! {
 /// The `DWORD` that announces a 64-bit `CTime` (`INT_MIN + 10`).
 const TIME64_MARKER: u32 = 0x8000_000A;
 
-/// `CTime`: seconds since 1970-01-01 UTC.
+/// How a [`Time`] is stored: the two forms MFC has written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum TimeForm {
+    /// The marker `0x8000000A`, then the 64-bit `__time64_t` (12 bytes):
+    /// MFC 8.0 (Visual Studio 2005) and later.
+    #[default]
+    Time64,
+    /// The 32-bit `time_t` alone (4 bytes): Visual C++ 6 and 7.
+    Time32,
+}
+
+/// `CTime`: seconds since 1970-01-01 UTC, and the form it is stored in.
 ///
-/// Stored as MFC 8.0 and later store it: the marker `0x8000000A` then the 64-bit
-/// time (12 bytes). Loads that form and the 4-byte 32-bit `time_t` that VC++ 6 and
-/// 7 wrote.
+/// Loads both forms MFC has written, and keeps the one it found, so a
+/// document loaded and stored again has the same bytes; a new `Time`
+/// ([`Time::new`]) is stored as MFC 8.0 and later store it.
 ///
 /// ```
-/// use mfc_archive::{Archive, Time};
+/// use mfc_archive::{Archive, Time, TimeForm};
 /// let mut out = Vec::new();
 /// let mut ar = Archive::store(&mut out);
-/// ar.write(&Time(1587217662))?;
+/// ar.write(&Time::new(1587217662))?;
 /// ar.close()?;
 /// assert_eq!(out, [0x0A, 0, 0, 0x80, 0xFE, 0x04, 0x9B, 0x5E, 0, 0, 0, 0]);
-/// assert_eq!(Archive::load(&[0xFE, 0x04, 0x9B, 0x5E][..]).read::<Time>()?, Time(1587217662));
+///
+/// let vc6: Time = Archive::load(&[0xFE, 0x04, 0x9B, 0x5E][..]).read()?;
+/// assert_eq!((vc6.seconds, vc6.form), (1587217662, TimeForm::Time32));
+/// let mut again = Vec::new();
+/// let mut ar = Archive::store(&mut again);
+/// ar.write(&vc6)?;
+/// ar.close()?;
+/// assert_eq!(again, [0xFE, 0x04, 0x9B, 0x5E]);
 /// # Ok::<(), mfc_archive::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Time(pub i64);
+pub struct Time {
+    /// Seconds since 1970-01-01 UTC.
+    pub seconds: i64,
+    /// The form it was loaded in, or is to be stored in.
+    pub form: TimeForm,
+}
 
 impl Time {
+    /// A time stored in the 64-bit form.
+    pub const fn new(seconds: i64) -> Self {
+        Time {
+            seconds,
+            form: TimeForm::Time64,
+        }
+    }
+
     /// The time as a `SystemTime`.
     pub fn to_system_time(self) -> SystemTime {
-        let magnitude = Duration::from_secs(self.0.unsigned_abs());
-        if self.0 >= 0 {
+        let magnitude = Duration::from_secs(self.seconds.unsigned_abs());
+        if self.seconds >= 0 {
             UNIX_EPOCH + magnitude
         } else {
             UNIX_EPOCH - magnitude
@@ -129,9 +197,29 @@ impl Time {
 }
 
 impl Store for Time {
+    /// # Errors
+    /// [`Error::Generic`] for a [`TimeForm::Time32`] time outside the 32-bit
+    /// range, or one equal to the 64-bit form's marker (which a loader would
+    /// take for the marker).
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
-        ar.put(TIME64_MARKER.to_le_bytes())?;
-        ar.put(self.0.to_le_bytes())
+        match self.form {
+            TimeForm::Time64 => {
+                ar.put(TIME64_MARKER.to_le_bytes())?;
+                ar.put(self.seconds.to_le_bytes())
+            }
+            TimeForm::Time32 => match i32::try_from(self.seconds) {
+                Ok(seconds) if seconds.cast_unsigned() != TIME64_MARKER => {
+                    ar.put(seconds.to_le_bytes())
+                }
+                _ => Err(Error::Generic {
+                    offset: ar.offset(),
+                    message: format!(
+                        "expected a 32-bit CTime other than {:#x} (its 64-bit marker), found {} seconds",
+                        TIME64_MARKER, self.seconds
+                    ),
+                }),
+            },
+        }
     }
 }
 
@@ -139,11 +227,14 @@ impl Load for Time {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let first = u32::from_le_bytes(ar.take("a CTime (DWORD)")?);
         if first == TIME64_MARKER {
-            Ok(Time(i64::from_le_bytes(
+            Ok(Time::new(i64::from_le_bytes(
                 ar.take("a 64-bit CTime after its marker")?,
             )))
         } else {
-            Ok(Time(i64::from(first as i32)))
+            Ok(Time {
+                seconds: i64::from(first.cast_signed()),
+                form: TimeForm::Time32,
+            })
         }
     }
     const MIN_BYTES: usize = 4;

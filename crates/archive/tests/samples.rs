@@ -484,7 +484,7 @@ fn demo_pad_write_class_without_objects() {
     let static_text = control::<StaticText>(&doc, 0);
     assert_eq!(
         (static_text.web_link, text(&static_text.caption).as_str()),
-        (Bool(false), "Static")
+        (Bool::FALSE, "Static")
     );
     let animate = control::<Animate>(&doc, 4);
     assert_eq!(animate.path.len(), 54);
@@ -495,14 +495,14 @@ fn demo_pad_write_class_without_objects() {
     let alarm = control::<DateTime>(&doc, 5);
     assert_eq!(
         (alarm.alarm, alarm.time),
-        (Bool(false), Time(1_587_217_662))
+        (Bool::FALSE, Time::new(1_587_217_662))
     );
     let ip = control::<IpAddress>(&doc, 6);
     assert_eq!(
         (text(&ip.text).as_str(), ip.combo, ip.action),
         ("127.0.0.1", 8, 0)
     );
-    assert_eq!(control::<MonthCal>(&doc, 7).no_today, Bool(true));
+    assert_eq!(control::<MonthCal>(&doc, 7).no_today, Bool::TRUE);
     assert_eq!(text(&control::<ComboBox>(&doc, 8).name), "ComboBox");
     assert_eq!(text(&control::<Button>(&doc, 3).caption), "Button");
 }
@@ -556,7 +556,7 @@ impl Store for ControlBarInfo {
         ar.write(&self.horizontal)?;
         ar.write(&self.position)?;
         ar.write(&self.mru_width)?;
-        ar.write(&Bool(self.docked.is_some()))?;
+        ar.write(&Bool::from(self.docked.is_some()))?;
         if let Some(docked) = &self.docked {
             ar.write(docked)?;
         }
@@ -575,7 +575,7 @@ impl Load for ControlBarInfo {
             ar.read()?,
             ar.read()?,
         );
-        let docked = if ar.read::<Bool>()?.0 {
+        let docked = if ar.read::<Bool>()?.is_true() {
             Some(ar.read()?)
         } else {
             None
@@ -736,7 +736,7 @@ fn test_wsp_nested_objects_in_one_index_space() {
                 .unwrap()
                 .downcast_ref::<SplitterColRowState>()
                 .unwrap();
-            (s.row.0, s.col_row_index, s.ideal_size)
+            (s.row.is_true(), s.col_row_index, s.ideal_size)
         })
         .collect();
     assert_eq!(

@@ -21,7 +21,7 @@ pub(crate) struct StoreMap {
     /// object during this archive's life (which would turn it into a false
     /// back-reference).
     pub(super) keep_alive: Vec<ObjectRef>,
-    pub(super) classes: HashMap<&'static str, u32>,
+    pub(super) classes: HashMap<Box<str>, u32>,
 }
 
 impl StoreMap {

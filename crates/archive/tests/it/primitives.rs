@@ -2,7 +2,8 @@
 
 use crate::common::{assert_vector, hex};
 use mfc_archive::{
-    Archive, Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeSpan,
+    Archive, Bool, OleCurrency, OleDateTime, OleDateTimeSpan, Point, Rect, Size, Time, TimeForm,
+    TimeSpan,
 };
 
 #[test]
@@ -16,7 +17,7 @@ fn primitive_table_of_the_spec() {
     assert_vector('é' as u16, &hex("E9 00"));
     assert_vector(0x1234_5678u32, &hex("78 56 34 12"));
     assert_vector(-2i32, &hex("FE FF FF FF"));
-    assert_vector(Bool(true), &hex("01 00 00 00"));
+    assert_vector(Bool::TRUE, &hex("01 00 00 00"));
     assert_vector(-1i64, &hex("FF FF FF FF FF FF FF FF"));
     assert_vector(0x0102_0304_0506_0708u64, &hex("08 07 06 05 04 03 02 01"));
     assert_vector(1.5f32, &hex("00 00 C0 3F"));
@@ -37,34 +38,48 @@ fn primitive_table_of_the_spec() {
 #[test]
 fn bool_and_bool_load_any_non_zero_as_true() {
     assert!(Archive::load(&[0x02u8][..]).read::<bool>().unwrap());
-    assert_eq!(
-        Archive::load(&hex("00 01 00 00")[..])
-            .read::<Bool>()
-            .unwrap(),
-        Bool(true)
-    );
-    assert_eq!(
-        Archive::load(&hex("FF FF FF FF")[..])
-            .read::<Bool>()
-            .unwrap(),
-        Bool(true)
-    );
+    // Any non-zero int is true, and stores back as it was read.
+    for bytes in ["00 01 00 00", "FF FF FF FF", "02 00 00 00"] {
+        let read = Archive::load(&hex(bytes)[..]).read::<Bool>().unwrap();
+        assert!(read.is_true(), "{bytes}");
+        assert_vector(read, &hex(bytes));
+    }
+    assert_vector(Bool::FALSE, &hex("00 00 00 00"));
 }
 
 #[test]
 fn ctime_is_the_marker_and_64_bits_and_loads_the_legacy_form() {
     // Demo.pad's CTime: 2020-04-18 13:47:42 UTC.
     assert_vector(
-        Time(1_587_217_662),
+        Time::new(1_587_217_662),
         &hex("0A 00 00 80 FE 04 9B 5E 00 00 00 00"),
     );
     // VC6 wrote a bare 32-bit time_t, sign-extended on load.
     let legacy = hex("FE 04 9B 5E FF FF FF FF");
     let mut ar = Archive::load(&legacy[..]);
-    assert_eq!(ar.read::<Time>().unwrap(), Time(1_587_217_662));
-    assert_eq!(ar.read::<Time>().unwrap(), Time(-1));
+    let first = ar.read::<Time>().unwrap();
     assert_eq!(
-        Time(1_587_217_662).to_system_time(),
+        (first.seconds, first.form),
+        (1_587_217_662, TimeForm::Time32)
+    );
+    let second = ar.read::<Time>().unwrap();
+    assert_eq!((second.seconds, second.form), (-1, TimeForm::Time32));
+    // Stored back in the form it was read in (issue 14: a VC6 document saved
+    // again stays readable by VC6).
+    assert_vector(first, &hex("FE 04 9B 5E"));
+    assert_vector(second, &hex("FF FF FF FF"));
+    // A 32-bit time that does not fit, or that would read as the marker, is refused.
+    for seconds in [1_i64 << 32, i64::from(0x8000_000A_u32 as i32)] {
+        let time = Time {
+            seconds,
+            form: TimeForm::Time32,
+        };
+        let mut out = Vec::new();
+        let mut ar = Archive::store(&mut out);
+        assert!(ar.write(&time).is_err(), "{seconds}");
+    }
+    assert_eq!(
+        Time::new(1_587_217_662).to_system_time(),
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_587_217_662)
     );
 }

@@ -90,7 +90,7 @@ fn record() -> impl Strategy<Value = Record> {
             )| Record {
                 byte,
                 flag,
-                win_flag: Bool(win),
+                win_flag: Bool::from(win),
                 word,
                 short,
                 dword,
@@ -106,7 +106,7 @@ fn record() -> impl Strategy<Value = Record> {
                     right: r[2],
                     bottom: r[3],
                 },
-                time: Time(time),
+                time: Time::new(time),
                 span: TimeSpan(if span > i64::from(i32::MAX) {
                     i64::from(span as u32 as i32)
                 } else {

@@ -1,0 +1,250 @@
+//! Reading a document with a layout: the archive's bytes to [`Value`]s,
+//! field by field, objects through the archive's own object machinery (one
+//! runtime class per layout class), and the innermost field that failed kept
+//! for the message.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use mfc_archive::{
+    ClassRegistry, Error, Loading, MfcString, ObjectRef, RuntimeClass, Time, VERSIONABLE_SCHEMA,
+};
+
+use crate::model::{BodyClass, Count, Model, Operand, Record, Type};
+use crate::scalar::Scalar;
+use crate::value::{field, Fields, LayoutObject, Value};
+
+/// Bytes read at a time for counted raw bytes, so that a count the input
+/// does not back costs no more memory than the bytes that came.
+const BYTES_STEP: usize = 64 << 10;
+
+/// One decoding run.
+pub(crate) struct Decoder {
+    model: Arc<Model>,
+    /// The innermost field that failed: its line and its name.
+    failed: Mutex<Option<(usize, String)>>,
+}
+
+impl Decoder {
+    pub fn new(model: Arc<Model>) -> Self {
+        Decoder {
+            model,
+            failed: Mutex::new(None),
+        }
+    }
+
+    /// Where decoding failed, if a field did.
+    pub fn failure(&self) -> Option<(usize, String)> {
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The layout's classes, each loading its objects through this decoder.
+    pub fn classes(self: &Arc<Self>) -> ClassRegistry {
+        let mut registry = ClassRegistry::empty();
+        for (index, class) in self.model.classes.iter().enumerate() {
+            let decoder = Arc::clone(self);
+            registry.insert(RuntimeClass::new(
+                Arc::clone(&class.name),
+                VERSIONABLE_SCHEMA,
+                move |ar: &mut Loading<'_>| decoder.object(ar, index),
+            ));
+        }
+        registry
+    }
+
+    /// The body of a new object of `class` (the archive has read its tag).
+    pub fn object(&self, ar: &mut Loading<'_>, class: usize) -> mfc_archive::Result<ObjectRef> {
+        let index = ar.next_index().saturating_sub(1);
+        let declared = self.model.class(class);
+        let offset = ar.offset();
+        #[expect(clippy::cast_possible_truncation, reason = "a stored schema is a WORD")]
+        let schema = ar
+            .object_schema()
+            .map_or(declared.default_schema(), |s| s as u16);
+        if !declared.accepts(schema) {
+            return Err(Error::BadSchema {
+                offset,
+                class: declared.name.to_string(),
+                expected: u32::from(declared.default_schema()),
+                found: u32::from(schema),
+            });
+        }
+        let fields = self.record(ar, &declared.fields, Some(schema), &declared.name)?;
+        Ok(Arc::new(LayoutObject {
+            model: Arc::clone(&self.model),
+            class,
+            schema,
+            index,
+            fields,
+        }))
+    }
+
+    /// The fields of a record. `schema` is that of the object they belong to.
+    pub fn record(
+        &self,
+        ar: &mut Loading<'_>,
+        record: &Record,
+        schema: Option<u16>,
+        owner: &str,
+    ) -> mfc_archive::Result<Fields> {
+        let mut fields = Fields::with_capacity(record.0.len());
+        for f in &record.0 {
+            if let Some(condition) = &f.condition {
+                let left = match &condition.operand {
+                    Operand::Schema => schema.map(i128::from),
+                    Operand::Field(name) => integer(&fields, name),
+                };
+                if !condition
+                    .comparison
+                    .holds(left.unwrap_or(0), condition.value)
+                {
+                    continue;
+                }
+            }
+            match self.value(ar, &f.ty, &fields, schema, owner) {
+                Ok(value) => fields.push((Arc::clone(&f.name), value)),
+                Err(error) => {
+                    let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
+                    if failed.is_none() {
+                        *failed = Some((f.line, format!("{owner}.{}", f.name)));
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        Ok(fields)
+    }
+
+    fn value(
+        &self,
+        ar: &mut Loading<'_>,
+        ty: &Type,
+        fields: &Fields,
+        schema: Option<u16>,
+        owner: &str,
+    ) -> mfc_archive::Result<Value> {
+        Ok(match ty {
+            Type::Scalar(s) => Value::Scalar(Scalar::read(ar, *s)?),
+            Type::String(_) => Value::Scalar(Scalar::String(ar.read::<MfcString>()?)),
+            Type::Time(_) => Value::Scalar(Scalar::Time(ar.read::<Time>()?)),
+            Type::Bytes(count) => {
+                let n = count_of(ar, count, fields)?;
+                let mut bytes = Vec::new();
+                let mut left = n;
+                while left > 0 {
+                    let step = left.min(BYTES_STEP);
+                    let start = bytes.len();
+                    bytes.resize(start + step, 0);
+                    ar.read_raw(&mut bytes[start..])?;
+                    left -= step;
+                }
+                Value::Scalar(Scalar::Bytes(bytes))
+            }
+            Type::Struct(record) => Value::Record(self.record(ar, record, schema, owner)?),
+            Type::Array { count, element } => {
+                let n = count_of(ar, count, fields)?;
+                let mut items = Vec::new();
+                for _ in 0..n {
+                    items.push(self.value(ar, element, fields, schema, owner)?);
+                }
+                Value::List(items)
+            }
+            Type::Map { count, key, value } => {
+                let n = count_of(ar, count, fields)?;
+                let mut entries = Vec::new();
+                for _ in 0..n {
+                    let k = self.value(ar, key, fields, schema, owner)?;
+                    let v = self.value(ar, value, fields, schema, owner)?;
+                    entries.push(Value::List(vec![k, v]));
+                }
+                Value::List(entries)
+            }
+            Type::Object(class) => {
+                let offset = ar.offset();
+                let object = ar.read_object()?;
+                if let (Some(class), Some(object)) = (class, &object) {
+                    let expected = &self.model.class(*class).name;
+                    if object.class_name() != expected.as_ref() {
+                        return Err(Error::BadClass {
+                            offset,
+                            expected: format!("an object of class {expected}"),
+                            found: format!("class {}", object.class_name()),
+                        });
+                    }
+                }
+                Value::Object(object)
+            }
+            Type::Body(which) => {
+                let (class, stored) = match which {
+                    BodyClass::Fixed(class) => (*class, None),
+                    BodyClass::From(name) => match field(fields, name) {
+                        Some(Value::Class { class, schema }) => (*class, Some(*schema)),
+                        _ => {
+                            return Err(Error::Generic {
+                                offset: ar.offset(),
+                                message: format!("expected field {name} to name a class"),
+                            })
+                        }
+                    },
+                };
+                let declared = self.model.class(class);
+                let schema = stored.unwrap_or(declared.default_schema());
+                Value::Record(self.record(ar, &declared.fields, Some(schema), &declared.name)?)
+            }
+            Type::Class => {
+                let class = ar.read_class()?;
+                #[expect(clippy::cast_possible_truncation, reason = "a stored schema is a WORD")]
+                let schema = ar.object_schema().unwrap_or(0) as u16;
+                let index = self.model.by_name.get(class.name()).copied().unwrap_or(0);
+                Value::Class {
+                    class: index,
+                    schema,
+                }
+            }
+        })
+    }
+}
+
+/// An earlier field's value as an integer.
+fn integer(fields: &Fields, name: &str) -> Option<i128> {
+    match field(fields, name) {
+        Some(Value::Scalar(scalar)) => scalar.integer(),
+        _ => None,
+    }
+}
+
+/// How many elements follow, read from the stream or taken from an earlier
+/// field, within the archive's count limit.
+fn count_of(ar: &mut Loading<'_>, count: &Count, fields: &Fields) -> mfc_archive::Result<usize> {
+    let offset = ar.offset();
+    let n: u64 = match count {
+        Count::Fixed(n) => *n,
+        Count::Word => u64::from(ar.read::<u16>()?),
+        Count::Dword => u64::from(ar.read::<u32>()?),
+        Count::WriteCount => ar.read_count()?,
+        Count::Field(name) => match integer(fields, name) {
+            Some(n) => u64::try_from(n).map_err(|_| Error::Generic {
+                offset,
+                message: format!("expected a count of zero or more in field {name}, found {n}"),
+            })?,
+            None => 0,
+        },
+    };
+    let limit = ar.options().limits.max_count;
+    if n > limit {
+        return Err(Error::LimitExceeded {
+            offset,
+            what: "an element count",
+            found: n,
+            limit,
+        });
+    }
+    usize::try_from(n).map_err(|_| Error::LimitExceeded {
+        offset,
+        what: "an element count",
+        found: n,
+        limit: usize::MAX as u64,
+    })
+}

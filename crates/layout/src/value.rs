@@ -1,0 +1,198 @@
+//! A document's values as a layout reads them: a tree of records, lists and
+//! leaves, with objects as shared [`ObjectRef`]s so that a back-reference is
+//! the same object, as in MFC. Decoding builds it from bytes, encoding from
+//! JSON; [`write`] stores it.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use mfc_archive::{Loading, Object, ObjectRef, RuntimeClass, Storing, VERSIONABLE_SCHEMA};
+
+use crate::model::{BodyClass, Count, Model, Record, Type};
+use crate::scalar::Scalar;
+
+/// One value of a field.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Scalar(Scalar),
+    /// A struct's or a body's fields, in layout order; a field whose condition
+    /// did not hold is absent.
+    Record(Fields),
+    /// Array elements, or a map's entries as two-element lists.
+    List(Vec<Value>),
+    /// An object pointer.
+    Object(Option<ObjectRef>),
+    /// A class tag alone: the class and the schema stored with it.
+    Class {
+        class: usize,
+        schema: u16,
+    },
+}
+
+/// A record's fields by name, in order.
+pub(crate) type Fields = Vec<(Arc<str>, Value)>;
+
+/// Looks a field up in a record read so far.
+pub(crate) fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
+    fields
+        .iter()
+        .find(|(n, _)| n.as_ref() == name)
+        .map(|(_, v)| v)
+}
+
+/// An object of a layout class: its class, the schema it was stored with,
+/// the load-array index it took, and its fields.
+pub(crate) struct LayoutObject {
+    pub model: Arc<Model>,
+    pub class: usize,
+    pub schema: u16,
+    pub index: u32,
+    pub fields: Fields,
+}
+
+impl fmt::Debug for LayoutObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LayoutObject")
+            .field("class", &self.model.class(self.class).name)
+            .field("schema", &self.schema)
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Object for LayoutObject {
+    fn runtime_class(&self) -> RuntimeClass {
+        runtime_class(&self.model, self.class).with_schema(u32::from(self.schema))
+    }
+
+    fn class_name(&self) -> &str {
+        &self.model.class(self.class).name
+    }
+
+    fn store_body(&self, ar: &mut Storing<'_>) -> mfc_archive::Result<()> {
+        write_record(
+            ar,
+            &self.model,
+            &self.model.class(self.class).fields,
+            &self.fields,
+        )
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// The runtime class of a layout class: any stored schema is let through to
+/// the body, which checks it against the layout's list.
+pub(crate) fn runtime_class(model: &Arc<Model>, class: usize) -> RuntimeClass {
+    let loader = Arc::clone(model);
+    RuntimeClass::new(
+        Arc::clone(&model.class(class).name),
+        VERSIONABLE_SCHEMA,
+        move |ar: &mut Loading<'_>| {
+            crate::decode::Decoder::new(Arc::clone(&loader)).object(ar, class)
+        },
+    )
+}
+
+/// Stores a record's fields with their layout types.
+pub(crate) fn write_record(
+    ar: &mut Storing<'_>,
+    model: &Model,
+    record: &Record,
+    fields: &Fields,
+) -> mfc_archive::Result<()> {
+    let mut values = fields.iter().peekable();
+    for field in &record.0 {
+        if let Some((_, value)) = values.next_if(|(name, _)| *name == field.name) {
+            write(ar, model, &field.ty, value, fields)?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores one value of type `ty`; `fields` is the record it belongs to (for
+/// a body whose class an earlier field names).
+pub(crate) fn write(
+    ar: &mut Storing<'_>,
+    model: &Model,
+    ty: &Type,
+    value: &Value,
+    fields: &Fields,
+) -> mfc_archive::Result<()> {
+    match (ty, value) {
+        (Type::Bytes(count), Value::Scalar(bytes @ Scalar::Bytes(b))) => {
+            write_count(ar, count, b.len())?;
+            bytes.write(ar)
+        }
+        (_, Value::Scalar(scalar)) => scalar.write(ar),
+        (Type::Struct(record), Value::Record(inner)) => write_record(ar, model, record, inner),
+        (Type::Array { count, element }, Value::List(items)) => {
+            write_count(ar, count, items.len())?;
+            items
+                .iter()
+                .try_for_each(|item| write(ar, model, element, item, fields))
+        }
+        (Type::Map { count, key, value }, Value::List(entries)) => {
+            write_count(ar, count, entries.len())?;
+            for entry in entries {
+                if let Value::List(pair) = entry {
+                    if let [k, v] = pair.as_slice() {
+                        write(ar, model, key, k, fields)?;
+                        write(ar, model, value, v, fields)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Type::Object(_), Value::Object(object)) => ar.write_object(object.as_ref()),
+        (Type::Body(which), Value::Record(inner)) => {
+            let class = match which {
+                BodyClass::Fixed(class) => *class,
+                BodyClass::From(name) => match crate::value::field(fields, name) {
+                    Some(Value::Class { class, .. }) => *class,
+                    _ => return Ok(()),
+                },
+            };
+            write_record(ar, model, &model.class(class).fields, inner)
+        }
+        (Type::Class, Value::Class { class, schema }) => {
+            let name = Arc::clone(&model.class(*class).name);
+            let tag = RuntimeClass::new(name, u32::from(*schema), |_: &mut Loading<'_>| {
+                Err(mfc_archive::Error::Generic {
+                    offset: 0,
+                    message: "a class tag written alone has no constructor".into(),
+                })
+            });
+            ar.write_class(&tag)
+        }
+        // Encoding builds values from the layout, so the shapes always agree.
+        _ => Ok(()),
+    }
+}
+
+/// Writes the count before elements, where the count is in the stream.
+fn write_count(ar: &mut Storing<'_>, count: &Count, len: usize) -> mfc_archive::Result<()> {
+    let len64 = len as u64;
+    let offset = ar.offset();
+    let too_many = |what: &str| mfc_archive::Error::Generic {
+        offset,
+        message: format!("expected at most {what} elements before a {what} count, found {len}"),
+    };
+    match count {
+        Count::Word => ar.write(&u16::try_from(len).map_err(|_| too_many("65535"))?),
+        Count::Dword => ar.write(&u32::try_from(len).map_err(|_| too_many("4294967295"))?),
+        Count::WriteCount => ar.write_count(len64),
+        Count::Fixed(_) | Count::Field(_) => Ok(()),
+    }
+}
