@@ -5,6 +5,7 @@ mod chat;
 mod cli;
 mod common;
 mod derive;
+mod documents;
 mod inspect;
 // Unix only: Python is Linux's here; a Windows process under Wine cannot start it.
 #[cfg(unix)]

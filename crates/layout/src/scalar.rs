@@ -253,17 +253,18 @@ impl Scalar {
     /// # Errors
     /// What was expected, when the JSON is not a time.
     pub fn time_from_json(form: TimeForm, json: &Json) -> Result<Scalar, String> {
-        let (form, seconds) =
-            match json {
-                Json::Object(map) if map.len() == 1 => match map.iter().next() {
-                    Some((key, value)) if key == "time32" => (TimeForm::Time32, value),
-                    Some((key, value)) if key == "time64" => (TimeForm::Time64, value),
-                    _ => return Err(format!(
+        let (form, seconds) = match json {
+            Json::Object(map) if map.len() == 1 => match map.iter().next() {
+                Some((key, value)) if key == "time32" => (TimeForm::Time32, value),
+                Some((key, value)) if key == "time64" => (TimeForm::Time64, value),
+                _ => {
+                    return Err(format!(
                         "expected seconds, {{\"time32\": n}} or {{\"time64\": n}}, found {json}"
-                    )),
-                },
-                other => (form, other),
-            };
+                    ))
+                }
+            },
+            other => (form, other),
+        };
         let seconds = seconds
             .as_i64()
             .ok_or_else(|| format!("expected seconds since 1970 (an integer), found {seconds}"))?;
