@@ -337,3 +337,32 @@ fn an_edited_value_is_written_and_a_wrong_file_is_refused_with_its_place() {
         "{stderr}"
     );
 }
+
+/// The README's walk from an unknown file to JSON shows the layout in
+/// `layouts/` and the first lines `sockarc decode` prints.
+#[test]
+fn the_readme_walkthrough_shows_real_files_and_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let layout_text = std::fs::read_to_string(layout("test.16a")).unwrap();
+    assert!(
+        readme.contains(&format!("```toml\n{layout_text}```")),
+        "README shows layouts/test.16a.toml"
+    );
+    let start = readme.find("```json\n").expect("a JSON block") + "```json\n".len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = Command::new(SOCKARC)
+        .args([
+            "decode",
+            "--layout",
+            &layout("test.16a"),
+            &sample("test.16a"),
+        ])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        printed.starts_with(shown),
+        "README:\n{shown}\nprinted:\n{printed}"
+    );
+}

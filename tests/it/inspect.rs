@@ -226,3 +226,23 @@ fn the_json_parses_for_every_sample() {
         assert_eq!(items, json.matches("\"offset\"").count(), "{file}");
     }
 }
+
+/// The README's two `inspect` outputs are the program's, line for line.
+#[test]
+fn the_readme_shows_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for file in ["person.t", "test.16a"] {
+        let heading = format!("`{file}` (a");
+        let at = readme
+            .find(&heading)
+            .unwrap_or_else(|| panic!("README shows {file}"));
+        let start = at + readme[at..].find("```text\n").unwrap() + "```text\n".len();
+        let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+        let printed = inspect(&[&sample(file)]);
+        assert!(
+            printed.starts_with(shown),
+            "{file}: README:\n{shown}\nprinted:\n{printed}"
+        );
+    }
+}
