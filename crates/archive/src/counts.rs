@@ -40,6 +40,13 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     }
 }
 
+/// Below this much stack left, a nesting level runs on a new segment: one
+/// level costs about 1.2 KiB in a release build and 7 KiB in a debug build
+/// (an object holding the next), and a class of yours may use more.
+pub(crate) const STACK_RED_ZONE: usize = 128 << 10;
+/// The size of each segment a deep load adds, on the heap.
+pub(crate) const STACK_SEGMENT: usize = 1 << 20;
+
 impl<R: Source + ?Sized> LoadArchive<R> {
     /// How many of `count` elements of at least `min_bytes` each (taken as 1
     /// if 0) the bytes received but not yet read can hold, counting each byte
@@ -126,7 +133,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Runs `f` one nesting level deeper, refusing to pass
-    /// [`Limits::max_depth`](crate::Limits::max_depth).
+    /// [`Limits::max_depth`](crate::Limits::max_depth), on more stack when
+    /// little is left (see [`STACK_RED_ZONE`]).
     pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let depth = self.bounds.depth;
         self.check_limit(
@@ -136,7 +144,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             u64::from(self.options().limits.max_depth),
         )?;
         self.bounds.depth = depth + 1;
-        let result = f(self);
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || f(self));
         self.bounds.depth = depth;
         result
     }

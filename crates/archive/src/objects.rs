@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::classes::{ObjectRef, RuntimeClass, SerialClass};
+use crate::counts::{STACK_RED_ZONE, STACK_SEGMENT};
 use crate::error::{Error, Result};
 use crate::load::{LoadArchive, Source};
 use crate::store::{Sink, StoreArchive};
@@ -344,7 +345,11 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
         let index = self.map.next_index(self.offset())?;
         self.map.objects.insert(address, index);
         self.map.keep_alive.push(ObjectRef::clone(object));
-        object.store_body(W::erase(self))
+        // A chain of objects each holding the next stores recursively, as it
+        // loads: on more stack when little is left.
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            object.store_body(W::erase(self))
+        })
     }
 
     /// Stores a class alone (`CArchive::WriteClass`): `FF FF`, schema, name length

@@ -41,7 +41,14 @@ pub struct Limits {
     /// Most classes and objects in one archive's index space. Default 1 Mi
     /// (MFC's own ceiling is `0x3FFFFFFE`).
     pub max_objects: u64,
-    /// Deepest nesting of objects and collections. Default 128.
+    /// Deepest nesting of objects and collections, each counting one level
+    /// (an object holding a list of objects is two). Default 4,096: a
+    /// 4,000-node list linked by `ar << m_pNext` loads, deeper than MFC goes
+    /// on a 1 MiB stack. Loading recurses once per level, and a level that
+    /// would not fit on the stack left runs on a new 1 MiB segment on the
+    /// heap, so the nesting this allows costs memory, not a stack overflow:
+    /// about 1.2 KiB per level in a release build and 7 KiB in a debug build
+    /// (5 and 28 MiB at the default), plus what classes of yours use.
     pub max_depth: u32,
     /// Longest chain of objects each holding the next (by back-references or
     /// nesting) counted through classes that do not drop flat
@@ -75,7 +82,7 @@ impl Default for Limits {
             max_string_len: 16 << 20,
             max_count: 16 << 20,
             max_objects: 1 << 20,
-            max_depth: 128,
+            max_depth: 4096,
             max_chain: 16 << 10,
             max_class_name: 63,
             max_message_bytes: 1 << 20,

@@ -290,3 +290,73 @@ fn a_chain_through_a_class_without_drop_is_undone_and_dropped_by_the_archive() {
         while items.pop().is_some() {}
     });
 }
+
+/// A node of a list linked by `ar << m_pNext`: each node's body stores the
+/// next node, so the list nests as deep as it is long. Its `Drop` lets the
+/// next node go through `drop_objects`, as a careful port of such a class does.
+#[derive(Debug, Serialize)]
+#[mfc(class = "CNext", schema = 1)]
+struct Next {
+    value: i32,
+    next: Option<Arc<Next>>,
+}
+
+impl Drop for Next {
+    fn drop(&mut self) {
+        mfc_archive::drop_objects(self.next.take().map(|next| next as ObjectRef));
+    }
+}
+
+/// `n` `CNext` nodes, each nesting the next: `FF FF 01 00 05 00 "CNext"`,
+/// then `01 80` for every later node, each followed by its value, and `00 00`
+/// (NULL) for the last one's `m_pNext`.
+fn forward_list(n: u32) -> Vec<u8> {
+    let mut bytes = hex(r#"FF FF 01 00 05 00 "CNext""#);
+    for k in 0..n {
+        if k > 0 {
+            bytes.extend_from_slice(&hex("01 80"));
+        }
+        bytes.extend_from_slice(&(k as i32).to_le_bytes());
+    }
+    bytes.extend_from_slice(&hex("00 00"));
+    bytes
+}
+
+#[test]
+fn a_4000_node_list_linked_by_m_pnext_loads_by_default_on_a_small_stack() {
+    // Issue 14: MFC loads such lists; the old default (128 levels) refused
+    // a 200-node one, and recursing 4,000 levels needs more stack than this
+    // thread has (about 1.2 KiB a level in a release build, 7 KiB in a debug
+    // build), so the load must grow its stack on the heap.
+    on_small_stack(|| {
+        let bytes = forward_list(4000);
+        let mut ar = Archive::load(&bytes[..]);
+        ar.register::<Next>();
+        let head: Option<Arc<Next>> = ar.read().unwrap();
+        ar.expect_end().unwrap();
+        let (mut length, mut node) = (0, head.as_deref());
+        while let Some(next) = node {
+            assert_eq!(next.value, length);
+            length += 1;
+            node = next.next.as_deref();
+        }
+        assert_eq!(length, 4000);
+        drop(ar);
+        drop(head);
+    });
+}
+
+#[test]
+fn hostile_nesting_a_million_deep_fails_at_the_limit_without_overflowing() {
+    on_small_stack(|| {
+        let bytes = forward_list(1_000_000);
+        let mut ar = Archive::load(&bytes[..]);
+        ar.register::<Next>();
+        match ar.read::<Option<Arc<Next>>>().unwrap_err() {
+            mfc_archive::Error::LimitExceeded {
+                what, found, limit, ..
+            } => assert_eq!((what, found, limit), ("nesting depth", 4097, 4096)),
+            other => panic!("expected the depth limit, got {other}"),
+        }
+    });
+}
