@@ -24,6 +24,41 @@ struct ClassAttr {
     schema: Option<LitInt>,
     versionable: bool,
     krate: Option<syn::Path>,
+    /// Whether a field depends on the stored schema.
+    uses_schema: bool,
+}
+
+/// What `#[mfc(...)]` on a field asks for.
+enum FieldAttr {
+    /// Stored and loaded in its turn.
+    Plain,
+    /// `#[mfc(schema)]`: not in the stream; loads as the stored schema.
+    Schema,
+    /// `#[mfc(since_schema = N)]`: an `Option` present from schema N on.
+    Since(LitInt),
+}
+
+fn field_attr(field: &syn::Field, class: &ClassAttr) -> syn::Result<FieldAttr> {
+    let mut out = FieldAttr::Plain;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("mfc")) {
+        if field.ident.is_none() || class.name.is_none() {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "`schema` and `since_schema` are for named fields of a class (`#[mfc(class = ..., schema = N)]`)",
+            ));
+        }
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("schema") {
+                out = FieldAttr::Schema;
+            } else if meta.path.is_ident("since_schema") {
+                out = FieldAttr::Since(meta.value()?.parse()?);
+            } else {
+                return Err(meta.error("expected `schema` or `since_schema = N`"));
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 fn parse_attrs(input: &DeriveInput) -> syn::Result<ClassAttr> {
@@ -96,7 +131,14 @@ fn archive_crate() -> syn::Path {
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
-    let attrs = parse_attrs(input)?;
+    let mut attrs = parse_attrs(input)?;
+    attrs.uses_schema = match &input.data {
+        Data::Struct(data) => data
+            .fields
+            .iter()
+            .any(|f| f.attrs.iter().any(|a| a.path().is_ident("mfc"))),
+        _ => false,
+    };
     let krate = attrs.krate.clone().unwrap_or_else(archive_crate);
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new_spanned(
@@ -114,13 +156,40 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
     let (stores, construct) = match &data.fields {
         Fields::Named(fields) => {
-            let names: Vec<_> = fields.named.iter().map(|f| &f.ident).collect();
-            (
-                quote! { #( ar.write(&self.#names)?; )* },
-                quote! { Self { #( #names: ar.read()?, )* } },
-            )
+            let mut stores = Vec::new();
+            let mut loads = Vec::new();
+            for field in &fields.named {
+                let name = &field.ident;
+                match field_attr(field, &attrs)? {
+                    FieldAttr::Plain => {
+                        stores.push(quote! { ar.write(&self.#name)?; });
+                        loads.push(quote! { #name: ar.read()?, });
+                    }
+                    FieldAttr::Schema => {
+                        loads.push(quote! { #name: ::core::convert::From::from(__schema), });
+                    }
+                    FieldAttr::Since(since) => {
+                        stores.push(quote! {
+                            if let ::core::option::Option::Some(value) = &self.#name {
+                                ar.write(value)?;
+                            }
+                        });
+                        loads.push(quote! {
+                            #name: if __schema >= (#since as u16) {
+                                ::core::option::Option::Some(ar.read()?)
+                            } else {
+                                ::core::option::Option::None
+                            },
+                        });
+                    }
+                }
+            }
+            (quote! { #( #stores )* }, quote! { Self { #( #loads )* } })
         }
         Fields::Unnamed(fields) => {
+            for field in &fields.unnamed {
+                field_attr(field, &attrs)?;
+            }
             let index: Vec<_> = (0..fields.unnamed.len()).map(syn::Index::from).collect();
             let reads = index.iter().map(|_| quote! { ar.read()? });
             (
@@ -129,6 +198,18 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             )
         }
         Fields::Unit => (quote! {}, quote! { Self }),
+    };
+    // The stored schema, for fields that depend on it: what the archive read
+    // for this object, or the class's own when its body is loaded directly.
+    let schema = if attrs.uses_schema {
+        quote! {
+            #[allow(clippy::cast_possible_truncation)]
+            let __schema: u16 = ar
+                .object_schema()
+                .unwrap_or(<Self as #krate::SerialClass>::SCHEMA) as u16;
+        }
+    } else {
+        quote! {}
     };
 
     let class = match (&attrs.name, &attrs.schema) {
@@ -158,6 +239,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
         impl #impl_generics #krate::Load for #name #ty_generics #where_clause {
             fn load(ar: &mut #krate::Loading<'_>) -> #krate::Result<Self> {
+                #schema
                 Ok(#construct)
             }
         }

@@ -173,6 +173,35 @@ pub use values::{
 /// assert_eq!(out, b"\x0BFisher, Lon\x43\x00\x00\x00");
 /// # Ok::<(), mfc_archive::Error>(())
 /// ```
+///
+/// In a class, `#[mfc(since_schema = N)]` on an `Option` field loads it only
+/// from objects stored with schema N or later, as a `VERSIONABLE_SCHEMA`
+/// class's `if (ar.GetObjectSchema() >= N) ar >> m_field;` does (it is stored
+/// when `Some`), and `#[mfc(schema)]` on an integer field receives the stored
+/// schema (it is not in the stream). Scribble's `CStroke` gained a bounding
+/// rectangle in schema 2; one struct reads both:
+/// ```
+/// use mfc_archive::{Archive, Rect, Serialize};
+///
+/// #[derive(Debug, Serialize)]
+/// #[mfc(class = "CStroke", schema = 2, versionable)]
+/// struct Stroke {
+///     #[mfc(schema)]
+///     schema: u32,
+///     #[mfc(since_schema = 2)]
+///     bounds: Option<Rect>,
+///     pen_width: u16,
+/// }
+///
+/// let step1 = b"\xFF\xFF\x01\x00\x07\x00CStroke\x02\x00";
+/// let stroke = Archive::load(&step1[..]).read_object_as::<Stroke>()?.unwrap();
+/// assert_eq!((stroke.schema, stroke.bounds, stroke.pen_width), (1, None, 2));
+///
+/// let step5 = b"\xFF\xFF\x02\x00\x07\x00CStroke\x01\0\0\0\x02\0\0\0\x03\0\0\0\x04\0\0\0\x02\x00";
+/// let stroke = Archive::load(&step5[..]).read_object_as::<Stroke>()?.unwrap();
+/// assert_eq!(stroke.bounds, Some(Rect { left: 1, top: 2, right: 3, bottom: 4 }));
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
 pub use mfc_archive_derive::Serialize;
 
 /// The code-page crate whose encodings [`Options::code_page`] takes.

@@ -745,3 +745,48 @@ fn test_wsp_nested_objects_in_one_index_space() {
     );
     assert!(state.bar_to_tab.is_empty() && state.splitter_panes.as_ref().unwrap().0.is_empty());
 }
+
+/// One `CStroke` for both Scribble steps, as a `VERSIONABLE_SCHEMA` class
+/// reads them: the rectangle only from schema 2 on (issue 14: the stored
+/// schema visible to a derived type).
+#[derive(Debug, Serialize)]
+#[mfc(class = "CStroke", schema = 2, versionable)]
+struct StrokeAny {
+    #[mfc(schema)]
+    schema: u32,
+    #[mfc(since_schema = 2)]
+    bounds: Option<Rect>,
+    pen_width: u16,
+    points: Vec<Point>,
+}
+
+#[test]
+fn one_versionable_derived_class_reads_both_scribble_steps() {
+    let load = |name: &str, skip: usize| {
+        let bytes = sample(name);
+        let mut ar = Archive::load(&bytes[skip..]);
+        ar.register::<StrokeAny>();
+        let strokes: Vec<Option<Arc<StrokeAny>>> = ar.read().unwrap();
+        assert_at_end(&mut ar);
+        strokes.into_iter().flatten().collect::<Vec<_>>()
+    };
+    let step1 = load("ThreeStrokes.SCB", 0);
+    let summary: Vec<_> = step1
+        .iter()
+        .map(|s| (s.schema, s.bounds, s.points.len()))
+        .collect();
+    assert_eq!(summary, [(1, None, 135), (1, None, 96), (1, None, 60)]);
+    // Scribb1.SCB starts with the document's CSize (8 bytes).
+    let step5 = load("Scribb1.SCB", 8);
+    let summary: Vec<_> = step5.iter().map(|s| (s.schema, s.points.len())).collect();
+    assert_eq!(summary, [(2, 4), (2, 65), (2, 13), (2, 2)]);
+    assert_eq!(
+        step5[0].bounds,
+        Some(Rect {
+            left: 207,
+            top: -165,
+            right: 212,
+            bottom: -169
+        })
+    );
+}
