@@ -381,7 +381,7 @@ impl Eq for RuntimeClass {}
 ///
 /// `Default` holds MFC's serializable collections (`CObArray`, `CObList`,
 /// `CStringArray`, `CStringList`, `CByteArray`, `CWordArray`, `CDWordArray`,
-/// `CMapStringToString`, `CMapStringToOb`, `CMapWordToOb`); [`ClassRegistry::empty`]
+/// `CMapStringToString`, `CMapStringToOb`, `CMapWordToOb`) and `CDockState`; [`ClassRegistry::empty`]
 /// holds none. (`Default` lives beside those classes, in `collections.rs`.)
 #[derive(Clone, Debug)]
 pub struct ClassRegistry {

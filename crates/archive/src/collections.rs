@@ -143,7 +143,7 @@ drops_objects! {
 }
 
 impl Default for ClassRegistry {
-    /// MFC's serializable collections, registered.
+    /// MFC's serializable collections and `CDockState`, registered.
     fn default() -> Self {
         let mut registry = ClassRegistry::empty();
         register_builtins(&mut registry);
@@ -162,5 +162,6 @@ fn register_builtins(registry: &mut ClassRegistry) {
         .register::<DWordArray>()
         .register::<MapStringToString>()
         .register::<MapStringToOb>()
-        .register::<MapWordToOb>();
+        .register::<MapWordToOb>()
+        .register::<crate::DockState>();
 }

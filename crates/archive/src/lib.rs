@@ -127,6 +127,7 @@
 mod classes;
 pub mod collections;
 mod counts;
+mod dock_state;
 mod error;
 mod load;
 mod objects;
@@ -139,6 +140,7 @@ mod values;
 pub use classes::{
     drop_objects, ClassRegistry, Object, ObjectRef, RuntimeClass, SerialClass, VERSIONABLE_SCHEMA,
 };
+pub use dock_state::{ControlBarInfo, DockState, RecentDock, RecentPlace};
 pub use error::{Cause, Error, Result};
 pub use load::{LoadArchive, Loading, Source};
 pub use options::{

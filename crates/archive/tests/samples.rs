@@ -17,8 +17,8 @@ use std::sync::Arc;
 use common::assert_at_end;
 use mfc_archive::collections::ObArray;
 use mfc_archive::{
-    Archive, Bool, Load, LoadArchive, MfcString, ObjectRef, Options, Point, Rect, SerialClass,
-    Serialize, Size, Store, Time,
+    Archive, Bool, DockState, Load, LoadArchive, MfcString, ObjectRef, Options, Point, Rect,
+    SerialClass, Serialize, Size, Store, Time,
 };
 
 fn sample(name: &str) -> Vec<u8> {
@@ -525,115 +525,6 @@ struct WindowPlacement {
     normal_position: Rect,
 }
 
-/// Where a docked bar goes back to (present only when it was docking).
-#[derive(Debug, PartialEq, Serialize)]
-struct DockMemory {
-    dock_bar: u32,
-    rect: Rect,
-    float_style: u32,
-    float_position: Point,
-}
-
-/// One `CControlBarInfo` of a version-2 `CDockState`.
-#[derive(Debug, PartialEq)]
-struct ControlBarInfo {
-    id: u32,
-    visible: Bool,
-    floating: Bool,
-    horizontal: Bool,
-    position: Point,
-    mru_width: u32,
-    docked: Option<DockMemory>,
-    /// The bars on a dock bar (0 separates rows), with a plain `WORD` count.
-    bar_ids: Vec<u32>,
-}
-
-impl Store for ControlBarInfo {
-    fn store(&self, ar: &mut mfc_archive::Storing<'_>) -> mfc_archive::Result<()> {
-        ar.write(&self.id)?;
-        ar.write(&self.visible)?;
-        ar.write(&self.floating)?;
-        ar.write(&self.horizontal)?;
-        ar.write(&self.position)?;
-        ar.write(&self.mru_width)?;
-        ar.write(&Bool::from(self.docked.is_some()))?;
-        if let Some(docked) = &self.docked {
-            ar.write(docked)?;
-        }
-        ar.write(&(self.bar_ids.len() as u16))?;
-        self.bar_ids.iter().try_for_each(|id| ar.write(id))
-    }
-}
-
-impl Load for ControlBarInfo {
-    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
-        let (id, visible, floating, horizontal, position, mru_width) = (
-            ar.read()?,
-            ar.read()?,
-            ar.read()?,
-            ar.read()?,
-            ar.read()?,
-            ar.read()?,
-        );
-        let docked = if ar.read::<Bool>()?.is_true() {
-            Some(ar.read()?)
-        } else {
-            None
-        };
-        let count: u16 = ar.read()?;
-        let bar_ids = (0..count)
-            .map(|_| ar.read())
-            .collect::<mfc_archive::Result<_>>()?;
-        Ok(ControlBarInfo {
-            id,
-            visible,
-            floating,
-            horizontal,
-            position,
-            mru_width,
-            docked,
-            bar_ids,
-        })
-    }
-}
-
-/// MFC's `CDockState` (schema 0): version, screen size, a `WORD` count of bars.
-#[derive(Debug)]
-struct DockState {
-    version: u32,
-    screen: Size,
-    bars: Vec<ControlBarInfo>,
-}
-
-impl SerialClass for DockState {
-    const CLASS_NAME: &'static str = "CDockState";
-    const SCHEMA: u32 = 0;
-}
-
-impl Store for DockState {
-    fn store(&self, ar: &mut mfc_archive::Storing<'_>) -> mfc_archive::Result<()> {
-        ar.write(&self.version)?;
-        ar.write(&self.screen)?;
-        ar.write(&(self.bars.len() as u16))?;
-        self.bars.iter().try_for_each(|bar| ar.write(bar))
-    }
-}
-
-impl Load for DockState {
-    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
-        let (version, screen) = (ar.read()?, ar.read()?);
-        let count: u16 = ar.read()?;
-        let bars = (0..count)
-            .map(|_| ar.read())
-            .collect::<mfc_archive::Result<_>>()?;
-        Ok(DockState {
-            version,
-            screen,
-            bars,
-        })
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[mfc(class = "COXChildFrameState", schema = 1)]
 struct ChildFrameState {
@@ -689,7 +580,23 @@ fn test_wsp_nested_objects_in_one_index_space() {
     let dock = state.dock_state.as_ref().expect("a CDockState");
     assert_eq!(
         (dock.version, dock.screen, dock.bars.len()),
-        (2, Size { cx: 1024, cy: 768 }, 7)
+        (2, Some(Size { cx: 1024, cy: 768 }), 7)
+    );
+    // The first bar (ID 0xE800, AFX_IDW_TOOLBAR) was docking: where it goes
+    // back to is kept.
+    let recent = dock.bars[0].recent.as_ref().expect("version 2 keeps it");
+    assert_eq!(recent.width, 32767);
+    assert_eq!(
+        recent.docking.map(|d| (d.rect, d.float_style)),
+        Some((
+            Rect {
+                left: -2,
+                top: -2,
+                right: 214,
+                bottom: 30
+            },
+            8196
+        ))
     );
     assert_eq!(
         dock.bars[3].bar_ids,
