@@ -247,3 +247,153 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         #class
     })
 }
+
+/// Derives `Store`, `Load` and conversions for an enum of object classes, one
+/// tuple variant of `Arc<T>` per class (and optionally a unit variant marked
+/// `#[mfc(null)]` for the null pointer). See `mfc_archive::ObjectEnum`.
+#[proc_macro_derive(ObjectEnum, attributes(mfc))]
+pub fn derive_object_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_enum(&input)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
+/// `T` of a field typed `Arc<T>` (any path ending in `Arc`).
+fn arc_target(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Arc" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(target) => Some(target),
+        _ => None,
+    }
+}
+
+fn expand_enum(input: &DeriveInput) -> syn::Result<Tokens> {
+    let attrs = parse_attrs(input)?;
+    let krate = attrs.krate.clone().unwrap_or_else(archive_crate);
+    let Data::Enum(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "ObjectEnum is derived for enums: one variant per class",
+        ));
+    };
+    let name = &input.ident;
+    let mut variants = Vec::new();
+    let mut classes = Vec::new();
+    let mut null = None;
+    for variant in &data.variants {
+        let is_null = variant.attrs.iter().any(|a| {
+            a.path().is_ident("mfc")
+                && a.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("null") {
+                        Ok(())
+                    } else {
+                        Err(meta.error("expected `null`"))
+                    }
+                })
+                .is_ok()
+        });
+        match (&variant.fields, is_null) {
+            (Fields::Unit, true) if null.is_none() => null = Some(&variant.ident),
+            (Fields::Unnamed(fields), false) if fields.unnamed.len() == 1 => {
+                let field = &fields.unnamed[0].ty;
+                let target = arc_target(field).ok_or_else(|| {
+                    syn::Error::new_spanned(field, "expected `Arc<T>` for a class T")
+                })?;
+                variants.push(&variant.ident);
+                classes.push(target);
+            }
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    variant,
+                    "expected `Variant(Arc<T>)`, or one unit variant marked #[mfc(null)]",
+                ))
+            }
+        }
+    }
+    let expected = quote! {
+        {
+            let names: &[&str] = &[#( <#classes as #krate::SerialClass>::CLASS_NAME ),*];
+            format!("an object of class {}", names.join(", "))
+        }
+    };
+    let load_null = match null {
+        Some(null) => quote! { ::core::result::Result::Ok(#name::#null) },
+        None => quote! {
+            ::core::result::Result::Err(#krate::Error::BadClass {
+                offset,
+                expected: #expected,
+                found: "a null pointer".into(),
+            })
+        },
+    };
+    let store_null = null.map(|null| quote! { #name::#null => ar.write_object(None), });
+    let into_null = null.map(|null| quote! { #name::#null => None, });
+    Ok(quote! {
+        impl ::core::convert::TryFrom<#krate::ObjectRef> for #name {
+            type Error = #krate::ObjectRef;
+            fn try_from(object: #krate::ObjectRef) -> ::core::result::Result<Self, #krate::ObjectRef> {
+                #(
+                    let object = match object.downcast::<#classes>() {
+                        ::core::result::Result::Ok(object) => return ::core::result::Result::Ok(#name::#variants(object)),
+                        ::core::result::Result::Err(object) => object,
+                    };
+                )*
+                ::core::result::Result::Err(object)
+            }
+        }
+
+        impl #name {
+            /// The object pointer (`None` for the null variant).
+            pub fn to_object(&self) -> ::core::option::Option<#krate::ObjectRef> {
+                match self {
+                    #( #name::#variants(object) => ::core::option::Option::Some(::std::sync::Arc::clone(object) as #krate::ObjectRef), )*
+                    #into_null
+                }
+            }
+
+            /// Registers every class of this enum with `registry`.
+            pub fn register_classes(registry: &mut #krate::ClassRegistry) -> &mut #krate::ClassRegistry {
+                #( registry.register::<#classes>(); )*
+                registry
+            }
+        }
+
+        impl #krate::Store for #name {
+            fn store(&self, ar: &mut #krate::Storing<'_>) -> #krate::Result<()> {
+                match self {
+                    #( #name::#variants(object) => ar.write_object(::core::option::Option::Some(&(::std::sync::Arc::clone(object) as #krate::ObjectRef))), )*
+                    #store_null
+                }
+            }
+        }
+
+        impl #krate::Load for #name {
+            fn load(ar: &mut #krate::Loading<'_>) -> #krate::Result<Self> {
+                let offset = ar.offset();
+                match ar.read_object()? {
+                    ::core::option::Option::None => #load_null,
+                    ::core::option::Option::Some(object) => {
+                        <Self as ::core::convert::TryFrom<#krate::ObjectRef>>::try_from(object).map_err(|other| {
+                            #krate::Error::BadClass {
+                                offset,
+                                expected: #expected,
+                                found: format!("class {}", other.class_name()),
+                            }
+                        })
+                    }
+                }
+            }
+            const MIN_BYTES: usize = 2;
+        }
+    })
+}

@@ -206,6 +206,56 @@ pub use values::{
 /// ```
 pub use mfc_archive_derive::Serialize;
 
+/// Derives loading and storing for an enum of object classes: a `CObList`
+/// or `CObArray` of several classes becomes a `Vec` of the enum, matched
+/// without a chain of [`downcast_ref`](trait.Object.html#method.downcast_ref)s.
+///
+/// Each variant holds one class as `Arc<T>`; one unit variant marked
+/// `#[mfc(null)]` may stand for the null pointer (without one, a null
+/// pointer is an error). The enum gets `Load`/`Store` (`ar >> pOb` / `ar <<
+/// pOb`, refusing a class it does not list), `TryFrom<ObjectRef>`,
+/// `to_object`, and `register_classes` for the registry.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mfc_archive::{Archive, ClassRegistry, ObjectEnum, Serialize};
+///
+/// #[derive(Debug, Serialize)]
+/// #[mfc(class = "CLine", schema = 1)]
+/// struct Line { length: i32 }
+///
+/// #[derive(Debug, Serialize)]
+/// #[mfc(class = "CCircle", schema = 1)]
+/// struct Circle { radius: i32 }
+///
+/// #[derive(Debug, ObjectEnum)]
+/// enum Shape {
+///     Line(Arc<Line>),
+///     Circle(Arc<Circle>),
+///     #[mfc(null)]
+///     Nothing,
+/// }
+///
+/// // A CObList of a line, a circle, NULL and the line again.
+/// let bytes = b"\x04\x00\xFF\xFF\x01\x00\x05\x00CLine\x07\x00\x00\x00\
+///               \xFF\xFF\x01\x00\x07\x00CCircle\x02\x00\x00\x00\x00\x00\x02\x00";
+/// let mut classes = ClassRegistry::default();
+/// Shape::register_classes(&mut classes);
+/// let shapes: Vec<Shape> = Archive::load(&bytes[..]).with_classes(classes).read()?;
+/// let mut total = 0;
+/// for shape in &shapes {
+///     total += match shape {
+///         Shape::Line(line) => line.length,
+///         Shape::Circle(circle) => 3 * circle.radius,
+///         Shape::Nothing => 0,
+///     };
+/// }
+/// assert_eq!(total, 7 + 6 + 0 + 7);
+/// assert_eq!(mfc_archive::to_vec(&shapes)?, bytes);
+/// # Ok::<(), mfc_archive::Error>(())
+/// ```
+pub use mfc_archive_derive::ObjectEnum;
+
 /// The code-page crate whose encodings [`Options::code_page`] takes.
 pub use encoding_rs;
 

@@ -380,3 +380,41 @@ fn classes_that_mfc_cannot_store_are_refused() {
     assert_eq!(err.cause(), Cause::Generic);
     assert!(err.to_string().contains("schema 0xFFFF"), "{err}");
 }
+
+/// A mixed list through an enum (issue 14: dispatch without downcasts).
+#[derive(Debug, mfc_archive::ObjectEnum)]
+enum AgeOnly {
+    Age(Arc<Age>),
+}
+
+#[test]
+fn an_object_enum_refuses_classes_and_nulls_it_does_not_list() {
+    // Spec 4.7: CObArray {a1, NULL, a1, a2} via arr.Serialize(ar).
+    let bytes = hex(r#"04 00 FF FF 01 00 04 00 "CAge" 15 00 00 00 00 00 02 00 01 80 28 00 00 00"#);
+    let mut classes = ClassRegistry::default();
+    AgeOnly::register_classes(&mut classes);
+    let err = Archive::load(&bytes[..])
+        .with_classes(classes.clone())
+        .read::<Vec<AgeOnly>>()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad class at byte 16: expected an object of class CAge, found a null pointer"
+    );
+    // Without the NULL: a1, a1, a2, read and stored back with the back-reference.
+    let bytes = hex(r#"03 00 FF FF 01 00 04 00 "CAge" 15 00 00 00 02 00 01 80 28 00 00 00"#);
+    let ages: Vec<AgeOnly> = Archive::load(&bytes[..])
+        .with_classes(classes)
+        .read()
+        .unwrap();
+    let years: Vec<i32> = ages.iter().map(|AgeOnly::Age(age)| age.years).collect();
+    assert_eq!(years, [21, 21, 40]);
+    assert_eq!(stored(|ar| ar.write(&ages)), bytes);
+    // A class the enum does not list.
+    let array = hex(r#"FF FF 00 00 08 00 "CObArray" 00 00"#);
+    let err = Archive::load(&array[..]).read::<AgeOnly>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad class at byte 0: expected an object of class CAge, found class CObArray"
+    );
+}
