@@ -44,7 +44,7 @@
 //! written back in the shortest form.
 //!
 //! # Hostile documents
-//! Decoding is [`mfc_archive`] underneath, with its [`Limits`](mfc_archive::Limits):
+//! Decoding is [`mfc_archive`] underneath, with its [`Limits`]:
 //! every count is checked against `max_count` before anything is read for it,
 //! raw bytes are read in 64 KiB steps, an element type that can take no bytes
 //! is refused when the layout is read, and nesting is bounded by `max_depth`.
