@@ -7,7 +7,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use mfc_archive::{Loading, Object, ObjectRef, RuntimeClass, Storing, VERSIONABLE_SCHEMA};
+use mfc_archive::{Loading, Object, ObjectRef, RuntimeClass, Storing};
 
 use crate::model::{BodyClass, Count, Model, Record, Type};
 use crate::scalar::Scalar;
@@ -63,7 +63,7 @@ impl fmt::Debug for LayoutObject {
 
 impl Object for LayoutObject {
     fn runtime_class(&self) -> RuntimeClass {
-        runtime_class(&self.model, self.class).with_schema(u32::from(self.schema))
+        store_class(&self.model, self.class, self.schema)
     }
 
     fn class_name(&self) -> &str {
@@ -92,15 +92,18 @@ impl Object for LayoutObject {
     }
 }
 
-/// The runtime class of a layout class: any stored schema is let through to
-/// the body, which checks it against the layout's list.
-pub(crate) fn runtime_class(model: &Arc<Model>, class: usize) -> RuntimeClass {
-    let loader = Arc::clone(model);
+/// A layout class as a storing archive needs it: its name and the schema
+/// to store. Loading goes through [`Layout::decode`](crate::Layout::decode),
+/// whose classes carry the decoder; this one refuses to load.
+pub(crate) fn store_class(model: &Model, class: usize, schema: u16) -> RuntimeClass {
     RuntimeClass::new(
         Arc::clone(&model.class(class).name),
-        VERSIONABLE_SCHEMA,
-        move |ar: &mut Loading<'_>| {
-            crate::decode::Decoder::new(Arc::clone(&loader)).object(ar, class)
+        u32::from(schema),
+        |ar: &mut Loading<'_>| {
+            Err(mfc_archive::Error::Generic {
+                offset: ar.offset(),
+                message: "expected Layout::decode to load a layout's objects".into(),
+            })
         },
     )
 }
@@ -167,14 +170,7 @@ pub(crate) fn write(
             write_record(ar, model, &model.class(class).fields, inner)
         }
         (Type::Class, Value::Class { class, schema }) => {
-            let name = Arc::clone(&model.class(*class).name);
-            let tag = RuntimeClass::new(name, u32::from(*schema), |_: &mut Loading<'_>| {
-                Err(mfc_archive::Error::Generic {
-                    offset: 0,
-                    message: "a class tag written alone has no constructor".into(),
-                })
-            });
-            ar.write_class(&tag)
+            ar.write_class(&store_class(model, *class, *schema))
         }
         // Encoding builds values from the layout, so the shapes always agree.
         _ => Ok(()),
