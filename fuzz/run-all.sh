@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
 export RUSTC_BOOTSTRAP=1
-targets=(load_mixed read_message_chunks resume_after_timeout store_load_roundtrip chat_message)
+targets=(load_mixed read_message_chunks resume_after_timeout store_load_roundtrip chat_message layout_round_trip)
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   cp -n seeds/* "corpus/$target/" 2>/dev/null || true

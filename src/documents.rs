@@ -44,11 +44,13 @@ fn load_layout(path: &str) -> io::Result<Layout> {
 pub fn decode(layout: &str, file: &str) -> io::Result<()> {
     let layout = load_layout(layout)?;
     let bytes = read_input(file)?;
-    let json = layout
-        .decode(&bytes)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{file}: {e}")))?;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, &json)?;
+    layout
+        .decode_to_writer(&bytes, &mut out, true)
+        .map_err(|e| match e {
+            mfc_layout::Error::Output(e) => e,
+            e => io::Error::new(io::ErrorKind::InvalidData, format!("{file}: {e}")),
+        })?;
     writeln!(out)?;
     out.flush()
 }

@@ -37,6 +37,9 @@ pub enum Error {
         /// What went wrong, with its byte offset.
         error: mfc_archive::Error,
     },
+    /// Writing the JSON failed.
+    #[error("writing the JSON: {0}")]
+    Output(#[source] std::io::Error),
     /// The JSON does not fit the layout.
     #[error("{path}: {message}")]
     Json {

@@ -7,102 +7,211 @@
 //! class tag alone is `{"$class": name, "$schema": n}`. A map is a list of
 //! `[key, value]` pairs in stored order; raw bytes are hex.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use mfc_archive::ObjectRef;
-use serde_json::{json, Map, Value as Json};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+use serde_json::Value as Json;
 
 use crate::error::Error;
 use crate::model::{BodyClass, Count, Model, Operand, Record, Type};
 use crate::scalar::{unhex, Scalar};
 use crate::value::{field, Fields, LayoutObject, Value};
 
-/// Writes values as JSON, each object whole the first time and as a
+/// The JSON of decoded values, written as it is walked (to text or to a
+/// `serde_json::Value` alike): each object whole the first time, as a
 /// reference after.
 pub(crate) struct ToJson<'a> {
     pub model: &'a Model,
-    pub seen: HashSet<usize>,
+    /// The objects written whole so far, by address.
+    seen: RefCell<HashSet<usize, BuildHasherDefault<AddressHasher>>>,
 }
 
-impl ToJson<'_> {
-    pub fn record(&mut self, record: &Record, fields: &Fields) -> Map<String, Json> {
-        let mut out = Map::new();
-        let mut values = fields.iter().peekable();
-        for f in &record.0 {
-            if let Some((_, value)) = values.next_if(|(name, _)| *name == f.name) {
-                out.insert(f.name.to_string(), self.value(&f.ty, value, fields));
-            }
+impl<'a> ToJson<'a> {
+    pub fn new(model: &'a Model) -> Self {
+        ToJson {
+            model,
+            seen: RefCell::new(HashSet::with_capacity_and_hasher(
+                64,
+                BuildHasherDefault::default(),
+            )),
         }
-        out
     }
 
-    fn value(&mut self, ty: &Type, value: &Value, fields: &Fields) -> Json {
-        match (ty, value) {
-            (_, Value::Scalar(scalar)) => scalar.to_json(ty, self.model.code_page),
-            (Type::Struct(record), Value::Record(inner)) => {
-                Json::Object(self.record(record, inner))
+    /// The document (or any record) as something serde can write.
+    pub fn record<'v>(&'v self, record: &'v Record, fields: &'v Fields) -> impl Serialize + 'v {
+        RecordJson {
+            json: self,
+            record,
+            fields,
+        }
+    }
+}
+
+/// Hashes an object's address: addresses are already spread, so one
+/// multiplication serves.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+struct RecordJson<'v> {
+    json: &'v ToJson<'v>,
+    record: &'v Record,
+    fields: &'v Fields,
+}
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        self.entries(&mut map)?;
+        map.end()
+    }
+}
+
+impl RecordJson<'_> {
+    /// The fields present, in layout order.
+    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let mut values = self.fields.iter().peekable();
+        for f in &self.record.0 {
+            if let Some((_, value)) = values.next_if(|(name, _)| Arc::ptr_eq(name, &f.name)) {
+                map.serialize_entry(
+                    f.name.as_ref(),
+                    &ValueJson {
+                        json: self.json,
+                        ty: &f.ty,
+                        value,
+                        fields: self.fields,
+                    },
+                )?;
             }
+        }
+        Ok(())
+    }
+}
+
+struct ValueJson<'v> {
+    json: &'v ToJson<'v>,
+    ty: &'v Type,
+    value: &'v Value,
+    /// The record the value belongs to (for a body whose class a field names).
+    fields: &'v Fields,
+}
+
+impl ValueJson<'_> {
+    fn with<'w>(&'w self, ty: &'w Type, value: &'w Value) -> ValueJson<'w> {
+        ValueJson {
+            json: self.json,
+            ty,
+            value,
+            fields: self.fields,
+        }
+    }
+}
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let model = self.json.model;
+        match (self.ty, self.value) {
+            (ty, Value::Scalar(scalar)) => scalar.serialize(ty, model.code_page, serializer),
+            (Type::Struct(record), Value::Record(inner)) => RecordJson {
+                json: self.json,
+                record,
+                fields: inner,
+            }
+            .serialize(serializer),
             (Type::Body(which), Value::Record(inner)) => {
                 let class = match which {
                     BodyClass::Fixed(class) => Some(*class),
-                    BodyClass::From(name) => match field(fields, name) {
+                    BodyClass::From(name) => match field(self.fields, name) {
                         Some(Value::Class { class, .. }) => Some(*class),
                         _ => None,
                     },
                 };
                 match class {
-                    Some(class) => {
-                        Json::Object(self.record(&self.model.class(class).fields, inner))
+                    Some(class) => RecordJson {
+                        json: self.json,
+                        record: &model.class(class).fields,
+                        fields: inner,
                     }
-                    None => Json::Null,
+                    .serialize(serializer),
+                    None => serializer.serialize_unit(),
                 }
             }
-            (Type::Array { element, .. }, Value::List(items)) => Json::Array(
-                items
-                    .iter()
-                    .map(|item| self.value(element, item, fields))
-                    .collect(),
-            ),
-            (Type::Map { key, value, .. }, Value::List(entries)) => Json::Array(
-                entries
-                    .iter()
-                    .map(|entry| match entry {
-                        Value::List(pair) if pair.len() == 2 => json!([
-                            self.value(key, &pair[0], fields),
-                            self.value(value, &pair[1], fields)
-                        ]),
-                        _ => Json::Null,
-                    })
-                    .collect(),
-            ),
-            (_, Value::Object(None)) => Json::Null,
-            (_, Value::Object(Some(object))) => self.object(object),
-            (_, Value::Class { class, schema }) => {
-                json!({ "$class": self.model.class(*class).name.as_ref(), "$schema": schema })
+            (Type::Array { element, .. }, Value::List(items)) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&self.with(element, item))?;
+                }
+                seq.end()
             }
-            _ => Json::Null,
+            (Type::Map { key, value, .. }, Value::List(entries)) => {
+                let mut seq = serializer.serialize_seq(Some(entries.len()))?;
+                for entry in entries {
+                    if let Value::List(pair) = entry {
+                        if let [k, v] = pair.as_slice() {
+                            seq.serialize_element(&(self.with(key, k), self.with(value, v)))?;
+                        }
+                    }
+                }
+                seq.end()
+            }
+            (_, Value::Object(None)) => serializer.serialize_unit(),
+            (_, Value::Object(Some(object))) => self.object(object, serializer),
+            (_, Value::Class { class, schema }) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("$class", model.class(*class).name.as_ref())?;
+                map.serialize_entry("$schema", schema)?;
+                map.end()
+            }
+            _ => serializer.serialize_unit(),
         }
     }
+}
 
-    fn object(&mut self, object: &ObjectRef) -> Json {
+impl ValueJson<'_> {
+    fn object<S: Serializer>(&self, object: &ObjectRef, serializer: S) -> Result<S::Ok, S::Error> {
         let Some(object) = object.downcast_ref::<LayoutObject>() else {
-            return json!({ "$class": object.class_name() });
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("$class", object.class_name())?;
+            return map.end();
         };
         let address = std::ptr::from_ref(object) as usize;
-        if !self.seen.insert(address) {
-            return json!({ "$ref": object.index });
+        if !self.json.seen.borrow_mut().insert(address) {
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("$ref", &object.index)?;
+            return map.end();
         }
-        let mut out = Map::new();
-        out.insert(
-            "$class".into(),
-            json!(self.model.class(object.class).name.as_ref()),
-        );
-        out.insert("$schema".into(), json!(object.schema));
-        out.insert("$index".into(), json!(object.index));
-        let fields = self.record(&self.model.class(object.class).fields, &object.fields);
-        out.extend(fields);
-        Json::Object(out)
+        let model = self.json.model;
+        let mut map = serializer.serialize_map(Some(3 + object.fields.len()))?;
+        map.serialize_entry("$class", model.class(object.class).name.as_ref())?;
+        map.serialize_entry("$schema", &object.schema)?;
+        map.serialize_entry("$index", &object.index)?;
+        RecordJson {
+            json: self.json,
+            record: &model.class(object.class).fields,
+            fields: &object.fields,
+        }
+        .entries(&mut map)?;
+        map.end()
     }
 }
 

@@ -58,7 +58,7 @@ mod scalar;
 mod syntax;
 mod value;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use mfc_archive::{Archive, Limits, Loading, Options, Storing};
@@ -102,6 +102,39 @@ impl Layout {
     /// # Errors
     /// As [`decode`](Self::decode).
     pub fn decode_with(&self, bytes: &[u8], limits: Limits) -> Result<serde_json::Value, Error> {
+        let fields = self.read(bytes, limits)?;
+        let json = ToJson::new(&self.model);
+        serde_json::to_value(json.record(&self.model.document, &fields)).map_err(|e| Error::Json {
+            path: "$".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Decodes a whole document and writes its JSON to `out` as it goes, without
+    /// building a `serde_json::Value` first: what `sockarc decode` does.
+    /// `pretty` indents it.
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode), and [`Error::Output`] when `out` fails.
+    pub fn decode_to_writer<W: std::io::Write>(
+        &self,
+        bytes: &[u8],
+        out: W,
+        pretty: bool,
+    ) -> Result<(), Error> {
+        let fields = self.read(bytes, Limits::default())?;
+        let json = ToJson::new(&self.model);
+        let view = json.record(&self.model.document, &fields);
+        let written = if pretty {
+            serde_json::to_writer_pretty(out, &view)
+        } else {
+            serde_json::to_writer(out, &view)
+        };
+        written.map_err(|e| Error::Output(e.into()))
+    }
+
+    /// Reads the document's fields.
+    fn read(&self, bytes: &[u8], limits: Limits) -> Result<value::Fields, Error> {
         let model = &self.model;
         let decoder = Arc::new(Decoder::new(Arc::clone(model)));
         let options = Options {
@@ -130,13 +163,7 @@ impl Layout {
             file: model.source.clone(),
             error,
         })?;
-        let mut json = ToJson {
-            model,
-            seen: HashSet::new(),
-        };
-        Ok(serde_json::Value::Object(
-            json.record(&model.document, &fields),
-        ))
+        Ok(fields)
     }
 
     /// Encodes a document from the JSON [`decode`](Self::decode) gives (or

@@ -11,9 +11,13 @@
 //! (`{"time32": n}`, `{"time64": n}`), a float that JSON cannot hold
 //! (`{"bits": n}`), a `BOOL` or `bool` other than 0 and 1 (its number).
 
+use std::borrow::Cow;
+
 use mfc_archive::encoding_rs::Encoding;
 use mfc_archive::{Bool, Loading, MfcString, Storing, StringForm, Time, TimeForm};
-use serde_json::{json, Map, Value as Json};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
 
 use crate::model::{ScalarType, Type};
 
@@ -97,45 +101,50 @@ impl Scalar {
         })
     }
 
-    /// The JSON of the value, read as `ty` expects.
-    pub fn to_json(&self, ty: &Type, code_page: &'static Encoding) -> Json {
+    /// Writes the value as JSON, read as `ty` expects (see the module docs
+    /// for the forms).
+    pub fn serialize<S: Serializer>(
+        &self,
+        ty: &Type,
+        code_page: &'static Encoding,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match self {
-            Scalar::U8(v) => json!(v),
-            Scalar::I8(v) => json!(v),
+            Scalar::U8(v) => serializer.serialize_u8(*v),
+            Scalar::I8(v) => serializer.serialize_i8(*v),
             Scalar::Char(v) => match char::from(*v) {
-                c if c.is_ascii_graphic() || c == ' ' => json!(c.to_string()),
-                _ => json!(v.cast_signed()),
+                c if c.is_ascii_graphic() || c == ' ' => serializer.serialize_char(c),
+                _ => serializer.serialize_i8(v.cast_signed()),
             },
-            Scalar::U16(v) => json!(v),
-            Scalar::I16(v) => json!(v),
-            Scalar::U32(v) => json!(v),
-            Scalar::I32(v) => json!(v),
-            Scalar::U64(v) | Scalar::Count(v) => json!(v),
-            Scalar::I64(v) => json!(v),
-            Scalar::F32(v) if v.is_finite() => {
-                // The shortest text that reads back as this f32.
-                v.to_string()
-                    .parse::<f64>()
-                    .map_or(json!(v), |wide| json!(wide))
-            }
-            Scalar::F32(v) => json!({ "bits": v.to_bits() }),
-            Scalar::F64(v) if v.is_finite() => json!(v),
-            Scalar::F64(v) => json!({ "bits": v.to_bits() }),
-            Scalar::CppBool(v) => truth(i32::from(*v)),
-            Scalar::Bool(v) => truth(v.0),
-            Scalar::String(s) => string_json(s, ty, code_page),
+            Scalar::U16(v) => serializer.serialize_u16(*v),
+            Scalar::I16(v) => serializer.serialize_i16(*v),
+            Scalar::U32(v) => serializer.serialize_u32(*v),
+            Scalar::I32(v) => serializer.serialize_i32(*v),
+            Scalar::U64(v) | Scalar::Count(v) => serializer.serialize_u64(*v),
+            Scalar::I64(v) => serializer.serialize_i64(*v),
+            // The shortest text that reads back as this f32.
+            Scalar::F32(v) if v.is_finite() => match v.to_string().parse::<f64>() {
+                Ok(wide) => serializer.serialize_f64(wide),
+                Err(_) => serializer.serialize_f32(*v),
+            },
+            Scalar::F32(v) => one(serializer, "bits", &v.to_bits()),
+            Scalar::F64(v) if v.is_finite() => serializer.serialize_f64(*v),
+            Scalar::F64(v) => one(serializer, "bits", &v.to_bits()),
+            Scalar::CppBool(v) => truth(serializer, i32::from(*v)),
+            Scalar::Bool(v) => truth(serializer, v.0),
+            Scalar::String(s) => serialize_string(s, ty, code_page, serializer),
             Scalar::Time(t) => {
                 let expected = match ty {
                     Type::Time(form) => *form,
                     _ => TimeForm::Time64,
                 };
                 match t.form {
-                    form if form == expected => json!(t.seconds),
-                    TimeForm::Time32 => json!({ "time32": t.seconds }),
-                    TimeForm::Time64 => json!({ "time64": t.seconds }),
+                    form if form == expected => serializer.serialize_i64(t.seconds),
+                    TimeForm::Time32 => one(serializer, "time32", &t.seconds),
+                    TimeForm::Time64 => one(serializer, "time64", &t.seconds),
                 }
             }
-            Scalar::Bytes(bytes) => json!(hex(bytes)),
+            Scalar::Bytes(bytes) => serializer.serialize_str(&hex(bytes)),
         }
     }
 
@@ -276,41 +285,63 @@ impl Scalar {
 }
 
 /// `true`/`false` for 1/0, the number otherwise.
-fn truth(value: i32) -> Json {
+fn truth<S: Serializer>(serializer: S, value: i32) -> Result<S::Ok, S::Error> {
     match value {
-        0 => json!(false),
-        1 => json!(true),
-        other => json!(other),
+        0 => serializer.serialize_bool(false),
+        1 => serializer.serialize_bool(true),
+        other => serializer.serialize_i32(other),
     }
+}
+
+/// A one-entry JSON object, `{"key": value}`.
+fn one<S: Serializer, T: Serialize + ?Sized>(
+    serializer: S,
+    key: &str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry(key, value)?;
+    map.end()
 }
 
 /// A string as JSON: plain when it is text in the layout's form, an object
 /// naming the form or holding the raw units otherwise.
-fn string_json(s: &MfcString, ty: &Type, code_page: &'static Encoding) -> Json {
+fn serialize_string<S: Serializer>(
+    s: &MfcString,
+    ty: &Type,
+    code_page: &'static Encoding,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     let expected = match ty {
         Type::String(form) => *form,
         _ => StringForm::Unicode,
     };
-    let text = if let Some(units) = s.as_utf16() {
+    let (form, text): (StringForm, Cow<'_, str>) = if let Some(units) = s.as_utf16() {
         match String::from_utf16(units) {
-            Ok(text) => (StringForm::Unicode, text),
-            Err(_) => return json!({ "utf16": units }),
+            Ok(text) => (StringForm::Unicode, Cow::Owned(text)),
+            Err(_) => return one(serializer, "utf16", units),
         }
     } else {
         let bytes = s.as_ansi().unwrap_or_default();
-        let decoded = code_page.decode_without_bom_handling_and_without_replacement(bytes);
-        match decoded {
-            // Only text that encodes back to the same bytes is shown as text.
-            Some(text) if code_page.encode(&text).0.as_ref() == bytes => {
-                (StringForm::Ansi, text.into_owned())
+        let text = match std::str::from_utf8(bytes) {
+            // ASCII is the same text in every ANSI code page.
+            Ok(text) if bytes.is_ascii() && code_page.is_ascii_compatible() => {
+                Some(Cow::Borrowed(text))
             }
-            _ => return json!({ "ansi_hex": hex(bytes) }),
+            _ => code_page
+                .decode_without_bom_handling_and_without_replacement(bytes)
+                // Only text that encodes back to the same bytes is shown as text.
+                .filter(|text| code_page.encode(text).0.as_ref() == bytes),
+        };
+        match text {
+            Some(text) => (StringForm::Ansi, text),
+            None => return one(serializer, "ansi_hex", &hex(bytes)),
         }
     };
-    match text {
-        (form, text) if form == expected => json!(text),
-        (StringForm::Unicode, text) => json!({ "unicode": text }),
-        (StringForm::Ansi, text) => json!({ "ansi": text }),
+    match form {
+        form if form == expected => serializer.serialize_str(&text),
+        StringForm::Unicode => one(serializer, "unicode", &*text),
+        StringForm::Ansi => one(serializer, "ansi", &*text),
     }
 }
 

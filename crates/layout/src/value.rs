@@ -117,7 +117,7 @@ pub(crate) fn write_record(
 ) -> mfc_archive::Result<()> {
     let mut values = fields.iter().peekable();
     for field in &record.0 {
-        if let Some((_, value)) = values.next_if(|(name, _)| *name == field.name) {
+        if let Some((_, value)) = values.next_if(|(name, _)| Arc::ptr_eq(name, &field.name)) {
             write(ar, model, &field.ty, value, fields)?;
         }
     }

@@ -28,6 +28,10 @@ fn round_trip(layout: &Layout, bytes: &[u8], expected: &Value) {
         .unwrap_or_else(|e| panic!("{bytes:02X?}: {e}"));
     assert_eq!(&json["v"], expected, "{bytes:02X?}");
     assert_eq!(layout.encode(&json).expect("encodes"), bytes, "{json}");
+    // The streaming writer gives the same JSON.
+    let mut text = Vec::new();
+    layout.decode_to_writer(bytes, &mut text, false).expect("writes");
+    assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), json);
 }
 
 const CAGE: &str =
