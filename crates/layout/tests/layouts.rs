@@ -30,7 +30,9 @@ fn round_trip(layout: &Layout, bytes: &[u8], expected: &Value) {
     assert_eq!(layout.encode(&json).expect("encodes"), bytes, "{json}");
     // The streaming writer gives the same JSON.
     let mut text = Vec::new();
-    layout.decode_to_writer(bytes, &mut text, false).expect("writes");
+    layout
+        .decode_to_writer(bytes, &mut text, false)
+        .expect("writes");
     assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), json);
 }
 
