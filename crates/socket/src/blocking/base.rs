@@ -1,21 +1,26 @@
 //! What stream and datagram sockets share: the socket2 handle, per-socket
 //! timeouts, cancellation, and the loop that turns a non-blocking system call into
-//! a blocking one (MFC's `PumpMessages`, without a message pump).
+//! a blocking one (MFC's `PumpMessages`, without a message pump); and the
+//! receive that, with nothing to time it out, waits in `recv(2)` itself.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr};
 
 use crate::blocking::cancel::{CancelHandle, Cancelled};
 use crate::blocking::control::{Control, Op};
-use crate::sys::{self, Interest, Waker, Woken};
+use crate::sys::{self, Interest, Interrupter, Waker, Woken};
 
-/// A socket2 socket in non-blocking mode plus the state that makes its calls
-/// blocking, with deadlines and cancellation.
+/// A socket2 socket plus the state that makes its calls blocking, with
+/// deadlines and cancellation. The socket is in non-blocking mode, but for a
+/// stream socket whose receives wait in `recv(2)` ([`receive`](Self::receive)):
+/// there its other calls pass `MSG_DONTWAIT` ([`sys::SEND_FLAGS`],
+/// [`sys::RECV_FLAGS`]), or put it back in non-blocking mode first
+/// ([`nonblocking_descriptor`](Self::nonblocking_descriptor)).
 #[derive(Debug)]
 pub(crate) struct Base {
     pub(crate) socket: socket2::Socket,
@@ -54,6 +59,8 @@ impl Base {
         if !sys::renew(&self.socket, || self.fresh_socket())? {
             return Ok(());
         }
+        // The fresh socket is in non-blocking mode.
+        self.control.kernel_waits.store(false, Ordering::Relaxed);
         match &self.requested_local {
             Some(local) => self.socket.bind(local),
             None => Ok(()),
@@ -96,12 +103,7 @@ impl Base {
     }
 
     pub(crate) fn is_blocking(&self) -> bool {
-        !self
-            .control
-            .waiters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        self.control.is_waited_on()
     }
 
     pub(crate) fn set_nonblocking(&self, nonblocking: bool) {
@@ -138,20 +140,87 @@ impl Base {
         self.timeout(kind).map(|t| Instant::now() + t)
     }
 
-    /// A receive of stream data into `buf`, waiting first when the last one
+    /// A receive of stream data into `buf`.
+    ///
+    /// With no read timeout, in blocking mode, on a platform where a cancel
+    /// can interrupt the calling thread ([`Interrupter::current`]), it is one
+    /// `recv(2)` that waits in the kernel, as std's `TcpStream::read` is
+    /// ([`receive_in_kernel`](Self::receive_in_kernel)).
+    ///
+    /// Otherwise, or when that `recv(2)` answers `WouldBlock` after all, it
+    /// goes through [`run`](Self::run), waiting first when the last one
     /// drained the socket: a request/response exchange then costs `poll` +
-    /// `recv` rather than a failed `recv` + `poll` + `recv`, while a bulk stream
-    /// (whose reads fill their buffer) goes straight to `recv`.
+    /// `recv` rather than a failed `recv` + `poll` + `recv`, while a bulk
+    /// stream (whose reads fill their buffer) goes straight to `recv`.
     pub(crate) fn receive(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.timeout(Op::Read).is_none() && !self.is_nonblocking() {
+            if let Some(interrupter) = Interrupter::current() {
+                match self.receive_in_kernel(buf, interrupter) {
+                    // `recv(2)` did not wait after all (the program set
+                    // `SO_RCVTIMEO` on the descriptor, say): wait in `poll`.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    other => return other,
+                }
+            }
+        }
         let wait_first = self.control.read_drained.load(Ordering::Relaxed);
         let deadline = self.deadline(Op::Read);
         let n = self.run(Op::Read, Interest::Read, deadline, wait_first, |s| {
-            s.recv(sys::as_uninit(buf))
+            s.recv_with_flags(sys::as_uninit(buf), sys::RECV_FLAGS)
         })?;
         self.control
             .read_drained
             .store(n < buf.len(), Ordering::Relaxed);
         Ok(n)
+    }
+
+    /// A receive that waits in `recv(2)` itself, the descriptor in blocking
+    /// mode: one system call, where [`run`](Self::run) makes two (`poll(2)`,
+    /// `recv(2)`).
+    ///
+    /// The thread registers first, so a cancel finds it and interrupts it
+    /// ([`Control::wake_waiters`]): the `recv(2)` fails with `EINTR`, and the
+    /// loop sees the cancel. The flag is looked at after registering, so a
+    /// cancel is either seen here or finds the thread registered. Nothing is
+    /// read when `recv(2)` is interrupted, so the socket stays usable.
+    fn receive_in_kernel(&self, buf: &mut [u8], interrupter: Interrupter) -> io::Result<usize> {
+        if !self.control.kernel_waits.load(Ordering::Relaxed) {
+            self.socket.set_nonblocking(false)?;
+            self.control.kernel_waits.store(true, Ordering::Relaxed);
+        }
+        let ticket = self.control.enter_receive(interrupter);
+        let result = loop {
+            if let Err(e) = self.check_cancelled() {
+                break Err(e);
+            }
+            seam::before_recv();
+            match self.socket.recv(sys::as_uninit(buf)) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        self.control.leave_receive(ticket);
+        result
+    }
+
+    /// Puts the descriptor back in non-blocking mode if a receive left it in
+    /// blocking mode: for the calls that have no flag to say "do not wait"
+    /// (`accept(2)`, `connect(2)`), and for a socket leaving sockarc.
+    pub(crate) fn nonblocking_descriptor(&self) -> io::Result<()> {
+        if self.control.kernel_waits.load(Ordering::Relaxed) {
+            self.socket.set_nonblocking(true)?;
+            self.control.kernel_waits.store(false, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// The socket, leaving sockarc (`Detach`): in non-blocking mode, as it
+    /// was when it came.
+    pub(crate) fn into_socket2(self) -> socket2::Socket {
+        // Setting the mode of an open socket does not fail; if it ever did,
+        // the new owner would find it in blocking mode, which it can change.
+        let _ = self.nonblocking_descriptor();
+        self.socket
     }
 
     /// The one loop every blocking call goes through: runs `op` until it does
@@ -203,22 +272,9 @@ impl Base {
     /// `TimedOut` only if the socket is not ready then either.
     fn wait(&self, interest: Interest, deadline: Option<Instant>, kind: Op) -> io::Result<()> {
         let waker = Waker::current()?;
-        self.control
-            .waiters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::clone(&waker));
+        self.control.enter_wait(&waker);
         let result = self.wait_registered(interest, deadline, &waker, kind);
-        {
-            let mut waiters = self
-                .control
-                .waiters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, &waker)) {
-                waiters.swap_remove(at);
-            }
-        }
+        self.control.leave_wait(&waker);
         result
     }
 
@@ -278,4 +334,39 @@ fn timed_out(kind: Op) -> io::Error {
         Op::Write => "write",
     };
     io::Error::new(io::ErrorKind::TimedOut, format!("{what} timed out"))
+}
+
+#[cfg(all(test, unix))]
+mod tests;
+
+/// A test seam just before a receive's `recv(2)` that waits in the kernel: a
+/// test installs a hook that runs there, to land a cancel between the look at
+/// the flag and the system call.
+#[cfg(test)]
+pub(crate) mod seam {
+    use std::cell::RefCell;
+
+    type Hook = Box<dyn FnOnce()>;
+
+    thread_local! {
+        static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `hook` before the next such `recv(2)` on this thread, once.
+    #[cfg(unix)]
+    pub(crate) fn install(hook: Hook) {
+        HOOK.with(|h| *h.borrow_mut() = Some(hook));
+    }
+
+    pub(super) fn before_recv() {
+        if let Some(hook) = HOOK.with(|h| h.borrow_mut().take()) {
+            hook();
+        }
+    }
+}
+
+#[cfg(not(test))]
+mod seam {
+    #[inline(always)]
+    pub(super) fn before_recv() {}
 }

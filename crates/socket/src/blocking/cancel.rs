@@ -39,6 +39,18 @@ impl CancelHandle {
 
     /// Cancels the socket's blocking call in progress, if any, and every later
     /// one until cleared.
+    ///
+    /// A call waiting in `poll(2)` (`WSAPoll`) is woken through its thread's
+    /// wake-up pipe (socket). On Unix a receive with no read timeout waits in
+    /// `recv(2)` itself; that thread is sent `SIGURG` (`pthread_kill(3)`),
+    /// which ends the `recv(2)` with `EINTR` and nothing read, and this call
+    /// returns once the receive has left (in the rare case that the signal
+    /// arrived just before the `recv(2)` started, it is sent again, after 1
+    /// ms, then after pauses doubling up to 50 ms, for at most a second).
+    /// See [`Socket`]'s Portability section for what that asks of the
+    /// program.
+    ///
+    /// [`Socket`]: crate::Socket
     pub fn cancel(&self) {
         self.control.cancelled.store(true, Ordering::SeqCst);
         self.control.wake_waiters();

@@ -73,7 +73,7 @@ macro_rules! handle_traits {
         /// `Detach`: the handle leaves the socket, still in non-blocking mode.
         impl From<$socket> for OwnedHandle {
             fn from(socket: $socket) -> OwnedHandle {
-                socket.base.socket.into()
+                socket.base.into_socket2().into()
             }
         }
     };
@@ -86,11 +86,11 @@ handle_traits!(DatagramSocket);
 impl IntoRawHandle for Socket {
     #[cfg(unix)]
     fn into_raw_fd(self) -> RawHandle {
-        self.base.socket.into_raw_fd()
+        self.base.into_socket2().into_raw_fd()
     }
     #[cfg(windows)]
     fn into_raw_socket(self) -> RawHandle {
-        self.base.socket.into_raw_socket()
+        self.base.into_socket2().into_raw_socket()
     }
 }
 

@@ -82,6 +82,23 @@ impl SocketBuilder {
 /// Unix only for now. When a connect tries several addresses, each retry happens
 /// on a fresh socket put in place of the old one under the same descriptor, with
 /// its options copied (buffer sizes excepted) and its requested local address.
+///
+/// On Unix, a [`receive`](Self::receive) with no read timeout, in blocking
+/// mode, is one `recv(2)` that waits in the kernel, as std's
+/// `TcpStream::read` is (the descriptor is then in blocking mode, and every
+/// other call passes `MSG_DONTWAIT`); a cancel interrupts it with `SIGURG`.
+/// For that, the first such receive installs a handler of `SIGURG` that does
+/// nothing (`sigaction(2)`, without `SA_RESTART`), unless the program has one
+/// of its own, and a thread that blocks `SIGURG` is left out. Where the
+/// signal is not available so, receives wait in `poll(2)` beside a wake-up
+/// pipe, as every call with a timeout does, and as every call does on
+/// Windows. A program that sets a `SIGURG` handler of its own after that
+/// first receive, or blocks `SIGURG` in a thread after its first receive,
+/// takes away the way a cancel interrupts such a receive: it then ends only
+/// when data arrives, and the cancel holds for the socket's next call. A
+/// socket given `fcntl(F_SETOWN)` by the program raises `SIGURG` for urgent
+/// data, which the handler ignores (a system call it interrupts fails with
+/// `EINTR`).
 #[derive(Debug)]
 pub struct Socket {
     pub(crate) base: Base,
@@ -151,6 +168,7 @@ impl Socket {
     /// # Errors
     /// As [`accept`](Self::accept).
     pub fn accept_from(&self) -> io::Result<(Socket, SocketAddr)> {
+        self.base.nonblocking_descriptor()?;
         let (socket, peer) = self
             .base
             .blocking(Op::Accept, Interest::Read, |s| s.accept())?;
@@ -234,6 +252,7 @@ impl Socket {
     }
 
     fn connect_to(&self, target: &SockAddr, deadline: Option<Instant>) -> io::Result<()> {
+        self.base.nonblocking_descriptor()?;
         match self.base.socket.connect(target) {
             Ok(()) => Ok(()),
             Err(e) if sys::is_in_progress(&e) => {
@@ -275,6 +294,10 @@ impl Socket {
     /// Receives what has arrived, waiting for at least one byte
     /// (`CSocket::Receive`); 0 means the peer closed its side.
     ///
+    /// With no read timeout, one `recv(2)` that waits in the kernel on Unix
+    /// (see Portability); otherwise, and on Windows, `poll(2)` (`WSAPoll`)
+    /// then `recv(2)`.
+    ///
     /// # Errors
     /// `ConnectionReset` and other errors of `recv(2)`; `TimedOut` after the
     /// [read timeout](Self::set_read_timeout); a cancel; `WouldBlock` in
@@ -307,7 +330,7 @@ impl Socket {
         // (`EINVAL`) rather than answering `WouldBlock`.
         self.base
             .run(Op::Read, Interest::Priority, deadline, true, |s| {
-                s.recv_out_of_band(sys::as_uninit(buf))
+                s.recv_with_flags(sys::as_uninit(buf), sys::MSG_OOB | sys::RECV_FLAGS)
             })
     }
 

@@ -8,9 +8,10 @@
 //! | item | what |
 //! |---|---|
 //! | `prepare(&Socket)` | a new socket made non-blocking (and `SIGPIPE`-free where a socket option does that) |
-//! | `SEND_FLAGS`, `MSG_OOB` | flags for `send`: no `SIGPIPE`; urgent data |
+//! | `SEND_FLAGS`, `RECV_FLAGS`, `MSG_OOB` | flags for `send`: no `SIGPIPE`, no wait in the kernel; for a `recv` that must not wait in the kernel; urgent data |
 //! | `STREAM_REUSE_ADDRESS` | whether stream sockets get `SO_REUSEADDR` by default |
 //! | `Waker` with `new()`, `wake()`, `drain()` | a thread's wake-up: another thread (a cancel) ends its [`wait`] |
+//! | `Interrupter` with `current()`, `interrupt()` | a thread receiving in a `recv` that waits in the kernel, and how another thread (a cancel) makes that `recv` fail with `Interrupted`; `current()` is `None` where a platform cannot (Windows), and then receives wait in [`wait`] |
 //! | `poll_with_waker(&Socket, Interest, &Waker, timeout_ms)` | one `poll` of the socket and the waker: [`Polled`] |
 //! | `readiness_now(&Socket)` | a socket's [`Readiness`] at this instant (a zero-timeout `poll`/`WSAPoll`) |
 //! | `bytes_available(&Socket)` | `FIONREAD` |

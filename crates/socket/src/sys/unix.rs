@@ -7,12 +7,19 @@ use std::os::unix::net::UnixStream;
 use super::{Interest, Polled, Readiness};
 
 /// Flags for every `send(2)`: a peer that has gone away gives `EPIPE`, never
-/// `SIGPIPE`. Apple platforms have no `MSG_NOSIGNAL`; there `SO_NOSIGPIPE` is set
-/// on every socket instead ([`prepare`]).
+/// `SIGPIPE` (Apple platforms have no `MSG_NOSIGNAL`; there `SO_NOSIGPIPE` is
+/// set on every socket instead, in [`prepare`]); and `MSG_DONTWAIT`, so a send
+/// never waits in the kernel, even while a receive has the descriptor in
+/// blocking mode.
 #[cfg(not(target_vendor = "apple"))]
-pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
 #[cfg(target_vendor = "apple")]
-pub(crate) const SEND_FLAGS: libc::c_int = 0;
+pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_DONTWAIT;
+
+/// Flags for every `recv(2)` that must not wait in the kernel: `MSG_DONTWAIT`,
+/// since a receive that waits there ([`Interrupter`]) leaves the descriptor in
+/// blocking mode.
+pub(crate) const RECV_FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 
 /// Whether a stream socket gets `SO_REUSEADDR` unless asked otherwise: yes,
 /// so a restarted server binds at once (as Rust's `TcpListener`).
@@ -51,6 +58,117 @@ impl Waker {
     pub(crate) fn drain(&self) {
         let mut sink = [0u8; 64];
         while matches!((&self.reader).read(&mut sink), Ok(n) if n > 0) {}
+    }
+}
+
+/// The signal that interrupts a thread receiving in `recv(2)` for a cancel:
+/// `SIGURG`, which is ignored by default and raised by the kernel only for a
+/// socket the program gave `fcntl(F_SETOWN)` (Go's runtime interrupts its
+/// threads with it for the same reasons). sockarc handles it with a function
+/// that does nothing, installed without `SA_RESTART`, so the `recv(2)` it
+/// lands in fails with `EINTR`.
+const INTERRUPT: libc::c_int = libc::SIGURG;
+
+/// A thread that a cancel can interrupt in `recv(2)`, by sending it
+/// [`INTERRUPT`] (`pthread_kill(3)`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interrupter {
+    thread: libc::pthread_t,
+}
+
+// SAFETY: a `pthread_t` only names a thread (on Apple platforms it is a
+// pointer); any thread may pass it to `pthread_kill`.
+unsafe impl Send for Interrupter {}
+// SAFETY: as for `Send`; an `Interrupter` is never written through.
+unsafe impl Sync for Interrupter {}
+
+impl Interrupter {
+    /// The calling thread, if a signal can interrupt its `recv(2)`: sockarc's
+    /// handler of [`INTERRUPT`] is in place (installed on first use, if the
+    /// process had none of its own) and the thread does not block the signal.
+    /// Found out once per thread (`sigaction(2)`, `pthread_sigmask(3)`).
+    pub(crate) fn current() -> Option<Interrupter> {
+        thread_local! {
+            static CURRENT: std::cell::OnceCell<Option<Interrupter>> =
+                const { std::cell::OnceCell::new() };
+        }
+        CURRENT.with(|current| {
+            *current.get_or_init(|| {
+                if !handler_installed() || signal_blocked() {
+                    return None;
+                }
+                // SAFETY: pthread_self has no preconditions.
+                Some(Interrupter {
+                    thread: unsafe { libc::pthread_self() },
+                })
+            })
+        })
+    }
+
+    /// Sends [`INTERRUPT`] to the thread, which must be alive: its `recv(2)`,
+    /// if it is in one, fails with `EINTR`. `false` if the signal can no
+    /// longer do that, because the process has since put a handler of its own
+    /// in sockarc's place.
+    pub(crate) fn interrupt(&self) -> bool {
+        if current_handler() != Some(on_interrupt as extern "C" fn(libc::c_int) as usize) {
+            return false;
+        }
+        // SAFETY: the caller keeps the thread alive (it is registered in a
+        // call, which it leaves only under the lock the caller holds).
+        unsafe { libc::pthread_kill(self.thread, INTERRUPT) == 0 }
+    }
+}
+
+/// The handler of [`INTERRUPT`]: its arrival is all that counts.
+extern "C" fn on_interrupt(_: libc::c_int) {
+    #[cfg(test)]
+    tests::INTERRUPTS.with(|n| n.set(n.get() + 1));
+}
+
+/// The handler of [`INTERRUPT`] now (`sigaction(2)`), as an address; `None`
+/// if it cannot be read.
+fn current_handler() -> Option<usize> {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action
+    // only reads the current one.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(INTERRUPT, std::ptr::null(), &mut old) != 0 {
+            return None;
+        }
+        Some(old.sa_sigaction)
+    }
+}
+
+/// Installs sockarc's handler of [`INTERRUPT`] (`sigaction(2)`, no
+/// `SA_RESTART`) the first time it is asked, unless the process handles the
+/// signal itself; whether it is installed.
+fn handler_installed() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(|| {
+        if !matches!(current_handler(), Some(libc::SIG_DFL | libc::SIG_IGN)) {
+            return false;
+        }
+        // SAFETY: `action` is fully initialised (zeroed, an empty mask, the
+        // handler) before the call, which only reads it.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            action.sa_flags = 0;
+            libc::sigaction(INTERRUPT, &action, std::ptr::null_mut()) == 0
+        }
+    })
+}
+
+/// Whether the calling thread blocks [`INTERRUPT`] (`pthread_sigmask(3)`).
+fn signal_blocked() -> bool {
+    // SAFETY: a null new set only reads the thread's mask into `mask`, which
+    // sigemptyset initialised.
+    unsafe {
+        let mut mask: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut mask);
+        libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask) != 0
+            || libc::sigismember(&mask, INTERRUPT) == 1
     }
 }
 
@@ -265,6 +383,24 @@ pub(crate) const MSG_OOB: libc::c_int = libc::MSG_OOB;
 /// does not have (`EAFNOSUPPORT`: no IPv6, say).
 pub(crate) fn is_family_unsupported(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::EAFNOSUPPORT)
+}
+
+/// What the tests of a cancel that lands before `recv(2)` look at.
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// How many [`INTERRUPT`](super::INTERRUPT)s this thread has handled
+        /// (a `const` thread-local without destructor: plain TLS, safe to
+        /// touch in a signal handler).
+        pub(crate) static INTERRUPTS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// How many interrupts the calling thread has handled.
+    pub(crate) fn interrupts_handled() -> usize {
+        INTERRUPTS.with(Cell::get)
+    }
 }
 
 /// The platform's error numbers the rules' table tests feed their fake kernel.

@@ -5,6 +5,9 @@
 //! Where Winsock differs from Unix, and what this module does about it:
 //! - There is no pipe to poll beside a socket: a thread's [`Waker`] is a UDP
 //!   socket on the loopback interface connected to itself.
+//! - Nothing interrupts a thread blocked in `recv` and surely leaves the
+//!   socket usable, so receives wait in `WSAPoll` too (there is no
+//!   [`Interrupter`]).
 //! - `WSAPoll` takes only `POLLRDNORM`, `POLLWRNORM` and `POLLRDBAND` as
 //!   events; urgent data is `POLLRDBAND` (there is no `POLLPRI`).
 //! - A socket whose connect failed may connect again ([`renew`] keeps it).
@@ -33,8 +36,32 @@ use super::{as_uninit, Interest, Polled, Readiness};
 /// Flags for every `send`: Windows raises no signal for a peer gone away.
 pub(crate) const SEND_FLAGS: i32 = 0;
 
+/// Flags for a `recv` that must not wait: none, since sockets stay in
+/// non-blocking mode here (there is no [`Interrupter`]).
+pub(crate) const RECV_FLAGS: i32 = 0;
+
 /// `MSG_OOB`, for sending urgent data.
 pub(crate) const MSG_OOB: i32 = WinSock::MSG_OOB;
+
+/// A thread that a cancel could interrupt in `recv`: there is none on
+/// Windows, where nothing interrupts a blocking `recv` and surely leaves the
+/// socket usable (Winsock's rule for a cancelled blocking call: only `accept`
+/// and `select` leave the socket as it was), so every receive waits in
+/// `WSAPoll`, beside the thread's [`Waker`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Interrupter {}
+
+impl Interrupter {
+    /// No thread can be interrupted: `None`.
+    pub(crate) fn current() -> Option<Interrupter> {
+        None
+    }
+
+    /// Never called: there is no `Interrupter`.
+    pub(crate) fn interrupt(&self) -> bool {
+        match *self {}
+    }
+}
 
 /// Whether a stream socket gets `SO_REUSEADDR` unless asked otherwise: no
 /// (as Rust's `TcpListener`): Windows lets a restarted server bind at once

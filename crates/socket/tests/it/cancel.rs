@@ -30,6 +30,25 @@ fn a_blocked_receive_returns_cancelled() {
 }
 
 #[test]
+fn a_receive_cancelled_while_blocked_loses_no_bytes() {
+    let (client, accepted) = connected_pair();
+    let accepted = Arc::new(accepted);
+    let blocked = {
+        let accepted = Arc::clone(&accepted);
+        std::thread::spawn(move || accepted.receive(&mut [0u8; 8]))
+    };
+    wait_until("the receive blocks", || accepted.is_blocking());
+    // A handle made while the call waits, as in the accept test below.
+    accepted.cancel_handle().cancel();
+    assert!(is_cancelled(&blocked.join().unwrap().unwrap_err()));
+    accepted.clear_cancel();
+    client.send(b"12345678").unwrap();
+    let mut buf = [0u8; 8];
+    (&*accepted).read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"12345678");
+}
+
+#[test]
 fn a_handle_made_after_the_call_started_still_cancels_it() {
     let (server, _) = loopback_server();
     let server = Arc::new(server);
