@@ -122,14 +122,24 @@ impl<T: Store, const N: usize> Store for [T; N] {
 
 impl<T: Load, const N: usize> Load for [T; N] {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
-        let mut items = Vec::with_capacity(N);
-        for i in 0..N {
-            items.push(load_element(ar, N - i - 1)?);
+        // On the stack, not in a `Vec`: an array of a message costs no
+        // allocation. After an error the rest are not read.
+        let mut failed = None;
+        let items: [Option<T>; N] = std::array::from_fn(|i| {
+            if failed.is_some() {
+                return None;
+            }
+            load_element(ar, N - i - 1)
+                .map_err(|e| failed = Some(e))
+                .ok()
+        });
+        if let Some(error) = failed {
+            return Err(error);
         }
-        match items.try_into() {
-            Ok(array) => Ok(array),
-            Err(_) => unreachable!("exactly N items were pushed"),
-        }
+        Ok(items.map(|item| match item {
+            Some(item) => item,
+            None => unreachable!("every item loaded when none failed"),
+        }))
     }
     const MIN_BYTES: usize = T::MIN_BYTES.saturating_mul(N);
 }
