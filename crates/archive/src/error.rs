@@ -128,6 +128,12 @@ impl Error {
         }
     }
 
+    /// Whether the reader had nothing yet (`WouldBlock`): what a message
+    /// that ran out of received bytes fails with, to be retried.
+    pub(crate) fn is_would_block(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::WouldBlock)
+    }
+
     /// The byte offset in the archive's stream where the fault was found.
     pub fn offset(&self) -> u64 {
         match self {

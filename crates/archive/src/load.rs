@@ -18,7 +18,7 @@ mod input;
 mod undo;
 
 use input::{Cursor, INPUT_ENDED};
-use undo::Unit;
+use undo::{Resume, Unit};
 
 /// A loading archive whose reader type has been erased. [`Load`] implementations
 /// receive this, so they are object-safe and need no type parameter.
@@ -97,6 +97,8 @@ pub struct LoadArchive<R: Read + ?Sized> {
     /// Where the message that last answered "not yet" began: `wanted` holds
     /// for a message read again from there, and is stale for any other.
     waiting_message: Option<u64>,
+    /// What collections of that message had read, for its retry.
+    resume: Resume,
     pub(crate) bounds: Bounds,
     pub(crate) objects: LoadMap,
     options: Options,
@@ -131,6 +133,7 @@ impl<R: Read> LoadArchive<R> {
             unit: Unit::Idle,
             wanted: 0,
             waiting_message: None,
+            resume: Resume::default(),
             bounds: Bounds::default(),
             objects: LoadMap::new(ClassRegistry::default()),
             options,

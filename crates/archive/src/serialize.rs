@@ -182,18 +182,33 @@ impl<T: Store> Store for Vec<T> {
     }
 }
 
-impl<T: Load> Load for Vec<T> {
+impl<T: Load + Send + 'static> Load for Vec<T> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
+        let at = ar.offset();
         let count = ar.read_element_count()?;
         ar.nested(|ar| {
-            // Memory grows with elements actually read: the count alone
-            // reserves only what the bytes received (and not claimed by an
-            // enclosing collection) can fill; growth, once an element is in
-            // hand, doubles but never passes the count, so a whole collection
+            // A message that ran out in here before goes on from the
+            // elements it had read (`read_message`'s retry), else memory
+            // grows with elements actually read: the count alone reserves
+            // only what the bytes received (and not claimed by an enclosing
+            // collection) can fill; growth, once an element is in hand,
+            // doubles but never passes the count, so a whole collection
             // holds exactly its elements.
-            let mut items = Vec::with_capacity(ar.reservable(count, T::MIN_BYTES));
-            for i in 0..count {
-                let item = load_element(ar, count - i - 1)?;
+            let mut items = match ar.resumed::<T>(at) {
+                Some(items) => items,
+                None => Vec::with_capacity(ar.reservable(count, T::MIN_BYTES)),
+            };
+            for i in items.len()..count {
+                let next = ar.offset();
+                let item = match load_element(ar, count - i - 1) {
+                    Ok(item) => item,
+                    Err(error) => {
+                        if !items.is_empty() && error.is_would_block() {
+                            ar.keep_for_retry(at, next, items);
+                        }
+                        return Err(error);
+                    }
+                };
                 if items.len() == items.capacity() {
                     items.reserve_exact((count - i).min(items.capacity().max(4)));
                 }
@@ -230,7 +245,7 @@ impl<K: Store, V: Store> Store for BTreeMap<K, V> {
     }
 }
 
-impl<K: Load + Ord, V: Load> Load for BTreeMap<K, V> {
+impl<K: Load + Ord + Send + 'static, V: Load + Send + 'static> Load for BTreeMap<K, V> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         Ok(Vec::<(K, V)>::load(ar)?.into_iter().collect())
     }

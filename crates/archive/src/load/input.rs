@@ -57,6 +57,17 @@ impl Cursor {
         self.pos = (offset - self.base) as usize;
     }
 
+    /// Moves the read position forward to `offset`, whose bytes are
+    /// buffered (a collection resumed after the elements it had read).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the offset lies inside the buffer, so its index fits a usize"
+    )]
+    pub(super) fn skip_to(&mut self, offset: u64) {
+        debug_assert!(offset >= self.offset() && offset <= self.received());
+        self.pos = (offset - self.base) as usize;
+    }
+
     /// Records that a value begun at `start` was cut where it could not be
     /// undone, and drops what is buffered: nothing more can be read.
     pub(super) fn cut_at(&mut self, start: u64) {

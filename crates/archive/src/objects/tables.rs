@@ -129,6 +129,11 @@ impl LoadMap {
         }
     }
 
+    /// The length of the load array (classes and objects, and index 0).
+    pub(crate) fn loaded_slots(&self) -> usize {
+        self.slots.0.len()
+    }
+
     /// Forgets what was loaded since `mark`, newest first.
     pub(crate) fn undo(&mut self, mark: Mark) {
         self.slots.truncate(mark.slots);

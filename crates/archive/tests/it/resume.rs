@@ -422,3 +422,60 @@ fn a_value_read_alone_clears_what_a_message_waits_for() {
     assert_eq!(ar.read::<u16>().unwrap(), 1);
     assert_eq!(ar.read_message(|ar| ar.read::<u8>()).unwrap(), Some(2));
 }
+
+thread_local! {
+    /// How many `Counted` strings this thread has loaded.
+    static LOADS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// An ANSI string that counts its loads.
+#[derive(Debug)]
+struct Counted(MfcString);
+
+impl mfc_archive::Load for Counted {
+    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
+        LOADS.with(|n| n.set(n.get() + 1));
+        Ok(Counted(ar.read()?))
+    }
+    const MIN_BYTES: usize = 1;
+}
+
+#[test]
+fn a_dripped_message_goes_on_from_the_elements_it_had_read() {
+    // Issue 10: each retry of read_message parsed the message from its
+    // start, so 648 strings of 100 bytes dripped a byte at a time cost
+    // ~84,000 string loads (every retry loading every string before the
+    // one it stopped in). A retry now goes on from the elements it had
+    // read: each string is loaded once, plus once per retry for the string
+    // a retry stops in.
+    let mut bytes = hex("88 02");
+    for _ in 0..648 {
+        bytes.push(0x64);
+        bytes.extend_from_slice(&[b'x'; 100]);
+    }
+    LOADS.with(|n| n.set(0));
+    let (strings, calls) = drip(&bytes, Options::default(), |ar| ar.read::<Vec<Counted>>());
+    let strings = strings.unwrap();
+    assert_eq!((strings.len(), calls), (648, bytes.len()));
+    assert!(strings
+        .iter()
+        .all(|s| s.0.as_ansi() == Some(&[b'x'; 100][..])));
+    let loads = LOADS.with(Cell::get);
+    assert!(loads <= 2 * 648, "{loads} string loads for 648 strings");
+
+    // Inside a message that registers an object the elements are not kept
+    // (undoing the object would leave them pointing at nothing): the message
+    // still reads whole. A CObArray by pointer (spec 4.7: `FF FF 00 00 08 00
+    // "CObArray"`), empty, then the 648 strings.
+    let mut with_object = hex(r#"FF FF 00 00 08 00 "CObArray" 00 00"#);
+    with_object.extend_from_slice(&bytes);
+    let (read, calls) = drip(&with_object, Options::default(), |ar| {
+        Ok((ar.read_object()?, ar.read::<Vec<Counted>>()?))
+    });
+    let (array, strings) = read.unwrap();
+    assert_eq!(
+        (array.map(|a| a.class_name().to_owned()), strings.len()),
+        (Some("CObArray".into()), 648)
+    );
+    assert_eq!(calls, with_object.len());
+}
