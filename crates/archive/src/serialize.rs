@@ -36,6 +36,18 @@ pub trait Store {
     /// # Errors
     /// Whatever the archive's writes report, or a value that cannot be encoded.
     fn store(&self, ar: &mut Storing<'_>) -> Result<()>;
+
+    /// Stores `items` one after another: what a collection's body is after
+    /// its count. The default stores each; fixed-size numbers convert whole
+    /// runs of the buffer at once (MFC's one `Write` of an array body). Not
+    /// part of the stable interface.
+    #[doc(hidden)]
+    fn store_all(items: &[Self], ar: &mut Storing<'_>) -> Result<()>
+    where
+        Self: Sized,
+    {
+        items.iter().try_for_each(|item| item.store(ar))
+    }
 }
 
 /// A value that can be loaded from an archive: the loading half of an MFC
@@ -65,6 +77,15 @@ pub trait Load: Sized {
     /// be more than the shortest encoding, or a whole message would wait for
     /// bytes that never come.
     const MIN_BYTES: usize = 0;
+
+    /// `count` values one after another, if this type reads them faster as a
+    /// run than one by one (fixed-size numbers: a buffer-full at a time);
+    /// `None`, the default, reads each. Not part of the stable interface.
+    #[doc(hidden)]
+    fn load_all(ar: &mut Loading<'_>, count: usize) -> Option<Result<Vec<Self>>> {
+        let _ = (ar, count);
+        None
+    }
 }
 
 impl<T: Store + ?Sized> Store for &T {
@@ -80,6 +101,17 @@ macro_rules! number {
             fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
                 ar.put(self.to_le_bytes())
             }
+            fn store_all(items: &[Self], ar: &mut Storing<'_>) -> Result<()> {
+                const N: usize = std::mem::size_of::<$t>();
+                let mut chunk = [0u8; 4096];
+                for run in items.chunks(4096 / N) {
+                    for (bytes, item) in chunk.chunks_exact_mut(N).zip(run) {
+                        bytes.copy_from_slice(&item.to_le_bytes());
+                    }
+                    ar.write_raw(&chunk[..run.len() * N])?;
+                }
+                Ok(())
+            }
         }
         impl Load for $t {
             #[inline(always)]
@@ -88,6 +120,9 @@ macro_rules! number {
             }
             const LOADS_IN_ONE_STEP: bool = true;
             const MIN_BYTES: usize = std::mem::size_of::<$t>();
+            fn load_all(ar: &mut Loading<'_>, count: usize) -> Option<Result<Vec<Self>>> {
+                Some(ar.read_plain(count, <$t>::from_le_bytes))
+            }
         }
     )*};
 }
@@ -172,7 +207,7 @@ tuple!(A B C D);
 impl<T: Store> Store for [T] {
     fn store(&self, ar: &mut Storing<'_>) -> Result<()> {
         ar.write_count(self.len() as u64)?;
-        self.iter().try_for_each(|item| item.store(ar))
+        T::store_all(self, ar)
     }
 }
 
@@ -186,6 +221,9 @@ impl<T: Load + Send + 'static> Load for Vec<T> {
     fn load(ar: &mut Loading<'_>) -> Result<Self> {
         let at = ar.offset();
         let count = ar.read_element_count()?;
+        if let Some(items) = T::load_all(ar, count) {
+            return items;
+        }
         ar.nested(|ar| {
             // A message that ran out in here before goes on from the
             // elements it had read (`read_message`'s retry), else memory

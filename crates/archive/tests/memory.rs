@@ -166,3 +166,25 @@ fn a_chain_of_nodes_claiming_16_mi_children_each_reserves_nothing_for_them() {
     // level claimed: a 1 KiB input costs well under 1 MiB.
     assert!(peak < MIB, "peak {peak}");
 }
+
+#[test]
+fn a_count_of_dwords_reserves_only_what_arrived() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // WriteCount(16 Mi − 1) then 64 KiB of DWORDs: the count claims 64 MiB,
+    // the input holds 16 Ki values; the bulk path reads a buffer-full at a
+    // time and grows with what arrived.
+    let mut bytes = vec![0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
+    bytes.extend((0..16 * 1024u32).flat_map(u32::to_le_bytes));
+    let (result, peak) = peak_during(|| Archive::load(&bytes[..]).read::<Vec<u32>>());
+    assert!(matches!(result, Err(mfc_archive::Error::EndOfFile { .. })));
+    eprintln!(
+        "Vec<u32> claiming 16 Mi values, 16 Ki sent: peak {} KiB",
+        peak >> 10
+    );
+    assert!(peak <= 4 * 64 * 1024 + MIB, "peak {peak}");
+    // And whole, it is every value in order.
+    let mut whole = vec![0x00, 0x40];
+    whole.extend((0..16 * 1024u32).flat_map(u32::to_le_bytes));
+    let values: Vec<u32> = Archive::load(&whole[..]).read().unwrap();
+    assert!(values.iter().copied().eq(0..16 * 1024u32));
+}

@@ -5,6 +5,8 @@
 //!
 //! - `stream/archive`: 4 Mi `u32`s written one by one through `Archive::store`
 //!   and read one by one through `Archive::load` on the other side.
+//! - `stream/dword-arrays-64k`: the same 16 MiB as 256 `CDWordArray` bodies of
+//!   16 Ki values, written and read a body at a time.
 //! - `stream/raw-64k`: the same 16 MiB written with 64 KiB `write_all`s and read
 //!   with 64 KiB reads.
 //! - `stream/std-bufio-4k`: the same values one by one through std's `BufWriter`
@@ -71,6 +73,29 @@ fn stream(c: &mut Criterion) {
                 let mut sum = 0u32;
                 for _ in 0..VALUES {
                     sum = sum.wrapping_add(ar.read::<u32>().expect("read"));
+                }
+                black_box(sum)
+            })
+        });
+    });
+    group.bench_function("dword-arrays-64k", |b| {
+        // CArray<DWORD>/CDWordArray bodies of 16 Ki values (64 KiB each), as
+        // MFC writes them: WriteCount then one Write of the values.
+        let values: Vec<u32> = (0..16 * 1024).collect();
+        b.iter(|| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let mut ar = Archive::store(&sender);
+                    for _ in 0..BYTES / (64 << 10) {
+                        ar.write(&values).expect("write");
+                    }
+                    ar.close().expect("close");
+                });
+                let mut ar = Archive::load(&receiver);
+                let mut sum = 0u32;
+                for _ in 0..BYTES / (64 << 10) {
+                    let array: Vec<u32> = ar.read().expect("read");
+                    sum = array.iter().fold(sum, |sum, v| sum.wrapping_add(*v));
                 }
                 black_box(sum)
             })
@@ -199,6 +224,13 @@ fn main() {
             gib(raw),
             raw / archive
         );
+        if let Some(arrays) = median_ns("stream", "dword-arrays-64k") {
+            println!(
+                "stream: CDWordArray bodies of 64 KiB {:.2} GiB/s, arrays/raw = {:.2}",
+                gib(arrays),
+                raw / arrays
+            );
+        }
         if let Some(bufio) = median_ns("stream", "std-bufio-4k") {
             println!(
                 "stream: std BufWriter/BufReader 4 KiB {:.2} GiB/s, bufio/raw = {:.2}",

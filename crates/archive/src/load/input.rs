@@ -296,6 +296,38 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         result
     }
 
+    /// Reads `count` fixed-size values of `N` bytes each, converting each
+    /// with `from`: straight from the buffer, a buffer-full at a time, with
+    /// no call per value (MFC writes such an array with one `Write`). The
+    /// vector grows with the values received, never past `count`; when the
+    /// input runs out, the message waits for the whole array.
+    pub(crate) fn read_plain<const N: usize, T>(
+        &mut self,
+        count: usize,
+        from: impl Fn([u8; N]) -> T,
+    ) -> Result<Vec<T>> {
+        let start = self.offset();
+        let end = start.saturating_add((count as u64).saturating_mul(N as u64));
+        let mut items: Vec<T> = Vec::new();
+        while items.len() < count {
+            if self.unread().len() < N {
+                if let Err(e) = self.refill(N, start, || format!("{count} values of {N} bytes")) {
+                    self.wanted = self.wanted.max(end);
+                    return Err(e);
+                }
+            }
+            let n = (self.unread().len() / N).min(count - items.len());
+            items.reserve_exact(n.max(items.len()).min(count - items.len()));
+            items.extend(self.unread()[..n * N].chunks_exact(N).map(|chunk| {
+                let mut bytes = [0; N];
+                bytes.copy_from_slice(chunk);
+                from(bytes)
+            }));
+            self.consume(n * N);
+        }
+        Ok(items)
+    }
+
     /// The stream offset just past the bytes received.
     pub(crate) fn received(&self) -> u64 {
         self.at.received()
