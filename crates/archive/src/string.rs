@@ -9,7 +9,7 @@ use encoding_rs::{Encoding, WINDOWS_1252};
 
 use crate::error::{Error, Result};
 use crate::options::StringForm;
-use crate::{Load, Loading, Store, Storing};
+use crate::{Load, LoadArchive, Loading, Source, Store, Storing};
 
 /// The marker that opens every Unicode string: `BYTE 0xFF`, `WORD 0xFFFE`.
 const UNICODE_MARKER: [u8; 3] = [0xFF, 0xFE, 0xFF];
@@ -527,6 +527,43 @@ impl Loading<'_> {
             || format!("a Unicode string of {len} UTF-16 units (string at byte {offset})"),
             |bytes| f(bytes, true),
         )
+    }
+}
+
+impl<R: Source + ?Sized> LoadArchive<R> {
+    /// Reads a `CString` of either width into `out`, replacing its text and
+    /// keeping its capacity, as MFC reuses the `CString` it reads into: a loop
+    /// reading many strings into one allocates only when one is longer than
+    /// any before (and for non-ASCII UTF-16, which is decoded through a
+    /// buffer of its own). ANSI text is decoded in the archive's code page.
+    ///
+    /// ```
+    /// use mfc_archive::Archive;
+    /// let bytes = b"\x05hello\xFF\xFE\xFF\x02\x20\x5F\x09\x4E";
+    /// let mut ar = Archive::load(&bytes[..]);
+    /// let mut text = String::new();
+    /// ar.read_string_into(&mut text)?;
+    /// assert_eq!(text, "hello");
+    /// ar.read_string_into(&mut text)?;
+    /// assert_eq!(text, "张三");
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As `read::<String>()`; on an error `out` is left empty or as it was.
+    pub fn read_string_into(&mut self, out: &mut String) -> Result<()> {
+        let ar = R::erase(self);
+        let ansi = ar.options().code_page;
+        ar.read_string_with(|bytes, unicode| {
+            out.clear();
+            if !unicode {
+                out.push_str(&ansi.decode_without_bom_handling(bytes).0);
+            } else if is_ascii_utf16le(bytes) {
+                out.extend(bytes.chunks_exact(2).map(|pair| char::from(pair[0])));
+            } else {
+                out.push_str(&encoding_rs::UTF_16LE.decode_without_bom_handling(bytes).0);
+            }
+        })
     }
 }
 

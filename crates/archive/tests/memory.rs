@@ -16,8 +16,11 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Allocations and reallocations made.
+static CALLS: AtomicUsize = AtomicUsize::new(0);
 
 fn grow(bytes: usize) {
+    CALLS.fetch_add(1, Ordering::SeqCst);
     let live = LIVE.fetch_add(bytes, Ordering::SeqCst) + bytes;
     PEAK.fetch_max(live, Ordering::SeqCst);
 }
@@ -187,4 +190,41 @@ fn a_count_of_dwords_reserves_only_what_arrived() {
     whole.extend((0..16 * 1024u32).flat_map(u32::to_le_bytes));
     let values: Vec<u32> = Archive::load(&whole[..]).read().unwrap();
     assert!(values.iter().copied().eq(0..16 * 1024u32));
+}
+
+#[test]
+fn strings_read_into_one_string_allocate_only_to_grow_it() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // 10,000 strings, ANSI and Unicode in turn (spec 2.3): "abc" as `03 61
+    // 62 63` and `FF FE FF 03 61 00 62 00 63 00`, then one of 40 'x'.
+    let mut bytes = Vec::new();
+    for _ in 0..5_000 {
+        bytes.extend_from_slice(b"\x03abc\xFF\xFE\xFF\x03a\x00b\x00c\x00");
+    }
+    bytes.push(40);
+    bytes.extend_from_slice(&[b'x'; 40]);
+    // MFC's fixed buffer, so that only strings allocate.
+    let fixed = mfc_archive::Options {
+        max_buffer_size: mfc_archive::DEFAULT_BUFFER_SIZE,
+        ..mfc_archive::Options::default()
+    };
+    let mut ar = Archive::load_with(&bytes[..], fixed);
+    let mut text = String::new();
+    let before = CALLS.load(Ordering::SeqCst);
+    for _ in 0..10_000 {
+        ar.read_string_into(&mut text).unwrap();
+        assert_eq!(text, "abc");
+    }
+    ar.read_string_into(&mut text).unwrap();
+    let calls = CALLS.load(Ordering::SeqCst) - before;
+    assert_eq!(text.len(), 40);
+    // The first string and the long one grow it; reading a String each time
+    // allocates 10,001 times.
+    assert!(calls <= 2, "{calls} allocations");
+    let mut ar = Archive::load_with(&bytes[..], fixed);
+    let before = CALLS.load(Ordering::SeqCst);
+    for _ in 0..10_001 {
+        drop(ar.read::<String>().unwrap());
+    }
+    assert!(CALLS.load(Ordering::SeqCst) - before >= 10_001);
 }
