@@ -418,3 +418,40 @@ fn an_object_enum_refuses_classes_and_nulls_it_does_not_list() {
         "bad class at byte 0: expected an object of class CAge, found class CObArray"
     );
 }
+
+#[test]
+fn a_version_1_dock_state_has_no_screen_size_and_no_recent_places() {
+    use mfc_archive::{ControlBarInfo, DockState, Point};
+    // CDockState version 1 (MFC before 4.0): the version, a WORD count of
+    // bars, then each bar: ID, visible, floating, horizontal, position, a
+    // WORD count of bar IDs and the IDs.
+    let bytes = hex("01 00 00 00 01 00 \
+         00 E8 00 00 01 00 00 00 00 00 00 00 01 00 00 00 FE FF FF FF 10 00 00 00 \
+         02 00 00 E8 00 00 00 00 00 00");
+    let state: DockState = Archive::load(&bytes[..]).read().unwrap();
+    assert_eq!(
+        state,
+        DockState {
+            version: 1,
+            screen: None,
+            bars: vec![ControlBarInfo {
+                id: 0xE800,
+                visible: mfc_archive::Bool::TRUE,
+                floating: mfc_archive::Bool::FALSE,
+                horizontal: mfc_archive::Bool::TRUE,
+                position: Point { x: -2, y: 16 },
+                recent: None,
+                bar_ids: vec![0xE800, 0],
+            }],
+        }
+    );
+    assert_eq!(stored(|ar| ar.write(&state)), bytes);
+    // By pointer it is an object of the default registry's class CDockState.
+    let mut by_pointer = hex(r#"FF FF 00 00 0A 00 "CDockState""#);
+    by_pointer.extend_from_slice(&bytes);
+    let object = Archive::load(&by_pointer[..])
+        .read_object()
+        .unwrap()
+        .unwrap();
+    assert_eq!(object.downcast_ref::<DockState>(), Some(&state));
+}
