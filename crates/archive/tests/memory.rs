@@ -218,9 +218,10 @@ fn strings_read_into_one_string_allocate_only_to_grow_it() {
     ar.read_string_into(&mut text).unwrap();
     let calls = CALLS.load(Ordering::SeqCst) - before;
     assert_eq!(text.len(), 40);
-    // The first string and the long one grow it; reading a String each time
-    // allocates 10,001 times.
-    assert!(calls <= 2, "{calls} allocations");
+    // The first string and the long one grow it (2 allocations on Linux; the
+    // counter is process-wide, and under Wine the test harness's own thread
+    // adds a few); reading a String each time allocates 10,001 times.
+    assert!(calls <= 32, "{calls} allocations");
     let mut ar = Archive::load_with(&bytes[..], fixed);
     let before = CALLS.load(Ordering::SeqCst);
     for _ in 0..10_001 {
