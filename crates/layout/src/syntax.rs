@@ -153,6 +153,7 @@ pub(crate) fn parse(text: &str, source: &str) -> Result<Model, Error> {
         structs: &raw.structs,
         by_name: HashMap::new(),
         resolving: Vec::new(),
+        body_elements: Vec::new(),
     };
     let mut names: Vec<(Arc<str>, usize)> = Vec::new();
     for (name, class) in &raw.classes {
@@ -202,6 +203,14 @@ pub(crate) fn parse(text: &str, source: &str) -> Result<Model, Error> {
         });
     }
     let document = resolver.record(&raw.document, false)?;
+    for (line, key, element) in &resolver.body_elements {
+        if min_size(element, &classes) == Some(0) {
+            return Err(at(
+                *line,
+                format!("{key}: an element type that can take no bytes (a class body whose fields may all be absent) would let a count cost time without input"),
+            ));
+        }
+    }
     Ok(Model {
         source: source.to_owned(),
         strings,
@@ -237,6 +246,9 @@ struct Resolver<'a> {
     by_name: HashMap<Arc<str>, usize>,
     /// Named structs being resolved, to refuse one that contains itself.
     resolving: Vec<String>,
+    /// Element types holding a class's body, checked once every class is
+    /// known: (line, key, element).
+    body_elements: Vec<(usize, String, Type)>,
 }
 
 impl Resolver<'_> {
@@ -424,11 +436,15 @@ impl Resolver<'_> {
         let raw =
             raw.ok_or_else(|| self.error(line, format!("expected {key} = the element type")))?;
         let ty = self.type_ref(raw, earlier, line)?;
-        if min_size(&ty) == 0 {
-            return Err(self.error(
-                line,
-                format!("{key}: an element type that can take no bytes would let a count cost time without input"),
-            ));
+        match min_size(&ty, &[]) {
+            Some(0) => {
+                return Err(self.error(
+                    line,
+                    format!("{key}: an element type that can take no bytes would let a count cost time without input"),
+                ))
+            }
+            Some(_) => {}
+            None => self.body_elements.push((line, key.to_owned(), ty.clone())),
         }
         Ok(ty)
     }
@@ -614,9 +630,10 @@ fn parse_number(text: &str) -> Option<i128> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// The fewest bytes a value of `ty` takes.
-fn min_size(ty: &Type) -> u64 {
-    match ty {
+/// The fewest bytes a value of `ty` takes; `None` when that depends on a
+/// class's body and `classes` does not have it yet.
+fn min_size(ty: &Type, classes: &[Class]) -> Option<u64> {
+    Some(match ty {
         Type::Scalar(s) => match s {
             ScalarType::U8 | ScalarType::I8 | ScalarType::Char | ScalarType::CppBool => 1,
             ScalarType::U16 | ScalarType::I16 | ScalarType::Count => 2,
@@ -626,19 +643,49 @@ fn min_size(ty: &Type) -> u64 {
         Type::String(_) => 1,
         Type::Time(_) => 4,
         Type::Bytes(count) => count_size(count, 1),
-        Type::Struct(record) => record
-            .0
-            .iter()
-            .filter(|f| f.condition.is_none())
-            .map(|f| min_size(&f.ty))
-            .sum(),
-        Type::Array { count, element } => count_size(count, min_size(element)),
-        Type::Map { count, key, value } => count_size(count, min_size(key) + min_size(value)),
+        Type::Struct(record) => record_size(record, classes)?,
+        Type::Array { count, element } => count_size(count, min_size(element, classes)?),
+        Type::Map { count, key, value } => {
+            count_size(count, min_size(key, classes)? + min_size(value, classes)?)
+        }
         Type::Object(_) | Type::Class => 2,
-        // A body's class may be one of no bytes; a count over it is refused
-        // at the class's own fields instead.
-        Type::Body(_) => 1,
+        // A body of a fixed class is its fields; one whose class a field
+        // names follows a class tag, which takes two bytes.
+        Type::Body(BodyClass::Fixed(class)) => match classes.get(*class) {
+            // A class that reaches itself through bodies takes at least
+            // what it takes before that; 1 keeps the walk finite.
+            Some(class) if !classes.is_empty() => record_size_guarded(&class.fields, classes, 8)?,
+            _ => return None,
+        },
+        Type::Body(BodyClass::From(_)) => 0,
+    })
+}
+
+fn record_size(record: &Record, classes: &[Class]) -> Option<u64> {
+    record
+        .0
+        .iter()
+        .filter(|f| f.condition.is_none())
+        .map(|f| min_size(&f.ty, classes))
+        .sum()
+}
+
+/// [`record_size`] for a class body, `depth` bodies deep at most.
+fn record_size_guarded(record: &Record, classes: &[Class], depth: u32) -> Option<u64> {
+    if depth == 0 {
+        return Some(1);
     }
+    record
+        .0
+        .iter()
+        .filter(|f| f.condition.is_none())
+        .map(|f| match &f.ty {
+            Type::Body(BodyClass::Fixed(class)) => classes
+                .get(*class)
+                .and_then(|c| record_size_guarded(&c.fields, classes, depth - 1)),
+            ty => min_size(ty, classes),
+        })
+        .sum()
 }
 
 fn count_size(count: &Count, element: u64) -> u64 {

@@ -294,6 +294,11 @@ fn layout_errors_name_their_line() {
         ("document = [\n { name = \"a\", type = \"array\", count = \"DWORD\", of = { type = \"bytes\", size = 0 } },\n]", "test.toml:2: of: an element type that can take no bytes"),
         ("document = [\n { name = \"a\", typ = \"WORD\" },\n]", "test.toml:2: unknown field `typ`"),
         ("strings = \"utf8\"\ndocument = []", "test.toml:1: expected strings = \"ansi\" or \"unicode\""),
+        (
+            "document = [\n { name = \"a\", type = \"array\", count = \"DWORD\", of = { type = \"body\", class = \"CEmpty\" } },\n]\n\
+             [classes.CEmpty]\nfields = [ { name = \"x\", type = \"WORD\", if = \"schema > 5\" } ]",
+            "test.toml:2: of: an element type that can take no bytes (a class body",
+        ),
     ];
     for (text, expected) in cases {
         let error = Layout::parse(text, "test.toml").unwrap_err().to_string();
