@@ -194,10 +194,20 @@ impl Decoder {
                 Value::Record(self.record(ar, &declared.fields, Some(schema), &declared.name)?)
             }
             Type::Class => {
+                let offset = ar.offset();
                 let class = ar.read_class()?;
                 #[expect(clippy::cast_possible_truncation, reason = "a stored schema is a WORD")]
                 let schema = ar.object_schema().unwrap_or(0) as u16;
                 let index = self.model.by_name.get(class.name()).copied().unwrap_or(0);
+                let declared = self.model.class(index);
+                if !declared.accepts(schema) {
+                    return Err(Error::BadSchema {
+                        offset,
+                        class: declared.name.to_string(),
+                        expected: u32::from(declared.default_schema()),
+                        found: u32::from(schema),
+                    });
+                }
                 Value::Class {
                     class: index,
                     schema,

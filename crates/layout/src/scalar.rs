@@ -122,10 +122,18 @@ impl Scalar {
             Scalar::I32(v) => serializer.serialize_i32(*v),
             Scalar::U64(v) | Scalar::Count(v) => serializer.serialize_u64(*v),
             Scalar::I64(v) => serializer.serialize_i64(*v),
-            // The shortest text that reads back as this f32.
+            // The shortest text that reads back as this f32, when reading it
+            // as a double and narrowing gives the same bits (rounding twice
+            // could miss by one near a tie); else the f32 widened, exactly.
             Scalar::F32(v) if v.is_finite() => match v.to_string().parse::<f64>() {
-                Ok(wide) => serializer.serialize_f64(wide),
-                Err(_) => serializer.serialize_f32(*v),
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "checked to narrow back exactly"
+                )]
+                Ok(wide) if (wide as f32).to_bits() == v.to_bits() => {
+                    serializer.serialize_f64(wide)
+                }
+                _ => serializer.serialize_f64(f64::from(*v)),
             },
             Scalar::F32(v) => one(serializer, "bits", &v.to_bits()),
             Scalar::F64(v) if v.is_finite() => serializer.serialize_f64(*v),

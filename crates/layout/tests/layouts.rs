@@ -237,6 +237,25 @@ fn schemas_select_fields() {
         &json!({ "$class": "CStroke", "$schema": 2, "$index": 2,
                  "bounds": { "left": 1, "top": 2, "right": 3, "bottom": 4 }, "pen": 2 }),
     );
+    // A class tag alone (WriteClass) with a schema the layout does not list
+    // is refused too (found by the layout_round_trip fuzz target: it decoded,
+    // and its JSON could not be encoded).
+    let tag_then_body = Layout::parse(
+        &format!(
+            "document = [\n {{ name = \"c\", type = \"class\" }},\n {{ name = \"b\", type = \"body\", class_from = \"c\" }},\n]\n{CAGE}"
+        ),
+        "test.toml",
+    )
+    .unwrap();
+    let schema_5 = hex("FF FF 05 00 04 00 43 41 67 65 15 00 00 00");
+    let error = tag_then_body.decode(&schema_5).unwrap_err().to_string();
+    assert!(
+        error.contains("bad schema for class CAge at byte 0: expected schema 1, found 5"),
+        "{error}"
+    );
+    let schema_1 = hex("FF FF 01 00 04 00 43 41 67 65 15 00 00 00");
+    let json = tag_then_body.decode(&schema_1).unwrap();
+    assert_eq!(tag_then_body.encode(&json).unwrap(), schema_1);
     // A schema the layout does not list is refused, naming the class.
     let step9 = hex("FF FF 09 00 07 00 43 53 74 72 6F 6B 65 02 00");
     let error = layout.decode(&step9).unwrap_err().to_string();
