@@ -103,7 +103,7 @@ impl Decoder {
                     continue;
                 }
             }
-            match self.value(ar, &f.ty, &fields, schema, owner) {
+            match self.value(ar, &f.ty, &fields, schema) {
                 Ok(value) => fields.push((Arc::clone(&f.name), value)),
                 Err(error) => {
                     let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -123,7 +123,6 @@ impl Decoder {
         ty: &Type,
         fields: &Fields,
         schema: Option<u16>,
-        owner: &str,
     ) -> mfc_archive::Result<Value> {
         Ok(match ty {
             Type::Scalar(s) => Value::Scalar(Scalar::read(ar, *s)?),
@@ -142,12 +141,12 @@ impl Decoder {
                 }
                 Value::Scalar(Scalar::Bytes(bytes))
             }
-            Type::Struct(record) => Value::Record(self.record(ar, record, schema, owner)?),
+            Type::Struct(name, record) => Value::Record(self.record(ar, record, schema, name)?),
             Type::Array { count, element } => {
                 let n = count_of(ar, count, fields)?;
                 let mut items = Vec::new();
                 for _ in 0..n {
-                    items.push(self.value(ar, element, fields, schema, owner)?);
+                    items.push(self.value(ar, element, fields, schema)?);
                 }
                 Value::List(items)
             }
@@ -155,8 +154,8 @@ impl Decoder {
                 let n = count_of(ar, count, fields)?;
                 let mut entries = Vec::new();
                 for _ in 0..n {
-                    let k = self.value(ar, key, fields, schema, owner)?;
-                    let v = self.value(ar, value, fields, schema, owner)?;
+                    let k = self.value(ar, key, fields, schema)?;
+                    let v = self.value(ar, value, fields, schema)?;
                     entries.push(Value::List(vec![k, v]));
                 }
                 Value::List(entries)

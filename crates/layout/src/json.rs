@@ -132,7 +132,7 @@ impl Serialize for ValueJson<'_> {
         let model = self.json.model;
         match (self.ty, self.value) {
             (ty, Value::Scalar(scalar)) => scalar.serialize(ty, model.code_page, serializer),
-            (Type::Struct(record), Value::Record(inner)) => RecordJson {
+            (Type::Struct(_, record), Value::Record(inner)) => RecordJson {
                 json: self.json,
                 record,
                 fields: inner,
@@ -316,7 +316,7 @@ impl FromJson {
                 check_count(count, bytes.len(), fields, path)?;
                 Ok(Value::Scalar(Scalar::Bytes(bytes)))
             }
-            Type::Struct(record) => Ok(Value::Record(self.record(record, json, schema, path)?)),
+            Type::Struct(_, record) => Ok(Value::Record(self.record(record, json, schema, path)?)),
             Type::Array { count, element } => {
                 let items = list(json, path)?;
                 check_count(count, items.len(), fields, path)?;

@@ -83,8 +83,8 @@ pub(crate) enum Type {
     Time(TimeForm),
     /// Raw bytes (`ar.Write`), shown as hex.
     Bytes(Count),
-    /// Fields one after the other (a struct, `CPoint`, …).
-    Struct(Record),
+    /// Fields one after the other (a struct, `CPoint`, …), and its name.
+    Struct(Arc<str>, Record),
     /// Elements after a count.
     Array { count: Count, element: Box<Type> },
     /// Key/value pairs after a count (`CMap::Serialize`).

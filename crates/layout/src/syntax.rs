@@ -331,17 +331,17 @@ impl Resolver<'_> {
             "CStringW" => Ok(Type::String(StringForm::Unicode)),
             "CTime" => Ok(Type::Time(TimeForm::Time64)),
             "CTime32" => Ok(Type::Time(TimeForm::Time32)),
-            "CPoint" | "POINT" => Ok(builtin(&[("x", S::I32), ("y", S::I32)])),
-            "CSize" | "SIZE" => Ok(builtin(&[("cx", S::I32), ("cy", S::I32)])),
-            "CRect" | "RECT" => Ok(builtin(&[
+            "CPoint" | "POINT" => Ok(builtin(raw.ty.as_str(), &[("x", S::I32), ("y", S::I32)])),
+            "CSize" | "SIZE" => Ok(builtin(raw.ty.as_str(), &[("cx", S::I32), ("cy", S::I32)])),
+            "CRect" | "RECT" => Ok(builtin(raw.ty.as_str(), &[
                 ("left", S::I32),
                 ("top", S::I32),
                 ("right", S::I32),
                 ("bottom", S::I32),
             ])),
-            "COleDateTime" => Ok(builtin(&[("status", S::I32), ("date", S::F64)])),
-            "COleDateTimeSpan" => Ok(builtin(&[("status", S::I32), ("span", S::F64)])),
-            "COleCurrency" => Ok(builtin(&[("status", S::I32), ("units", S::I64)])),
+            "COleDateTime" => Ok(builtin(raw.ty.as_str(), &[("status", S::I32), ("date", S::F64)])),
+            "COleDateTimeSpan" => Ok(builtin(raw.ty.as_str(), &[("status", S::I32), ("span", S::F64)])),
+            "COleCurrency" => Ok(builtin(raw.ty.as_str(), &[("status", S::I32), ("units", S::I64)])),
             "bytes" => {
                 let count = match (raw.size, &raw.count) {
                     (Some(size), None) => Count::Fixed(size),
@@ -411,7 +411,7 @@ impl Resolver<'_> {
                     self.resolving.push(name.to_owned());
                     let record = self.record(&raw_struct.get_ref().fields, false);
                     self.resolving.pop();
-                    Ok(Type::Struct(record?))
+                    Ok(Type::Struct(Arc::from(name), record?))
                 }
                 None if self.by_name.contains_key(name) => Err(self.error(
                     line,
@@ -586,18 +586,21 @@ impl RawSpec {
     }
 }
 
-fn builtin(fields: &[(&str, ScalarType)]) -> Type {
-    Type::Struct(Record(
-        fields
-            .iter()
-            .map(|(name, ty)| Field {
-                name: Arc::from(*name),
-                ty: Type::Scalar(*ty),
-                condition: None,
-                line: 0,
-            })
-            .collect(),
-    ))
+fn builtin(name: &str, fields: &[(&str, ScalarType)]) -> Type {
+    Type::Struct(
+        Arc::from(name),
+        Record(
+            fields
+                .iter()
+                .map(|(name, ty)| Field {
+                    name: Arc::from(*name),
+                    ty: Type::Scalar(*ty),
+                    condition: None,
+                    line: 0,
+                })
+                .collect(),
+        ),
+    )
 }
 
 fn counted(element: Type) -> Type {
@@ -643,7 +646,7 @@ fn min_size(ty: &Type, classes: &[Class]) -> Option<u64> {
         Type::String(_) => 1,
         Type::Time(_) => 4,
         Type::Bytes(count) => count_size(count, 1),
-        Type::Struct(record) => record_size(record, classes)?,
+        Type::Struct(_, record) => record_size(record, classes)?,
         Type::Array { count, element } => count_size(count, min_size(element, classes)?),
         Type::Map { count, key, value } => {
             count_size(count, min_size(key, classes)? + min_size(value, classes)?)

@@ -139,7 +139,7 @@ pub(crate) fn write(
             bytes.write(ar)
         }
         (_, Value::Scalar(scalar)) => scalar.write(ar),
-        (Type::Struct(record), Value::Record(inner)) => write_record(ar, model, record, inner),
+        (Type::Struct(_, record), Value::Record(inner)) => write_record(ar, model, record, inner),
         (Type::Array { count, element }, Value::List(items)) => {
             write_count(ar, count, items.len())?;
             items

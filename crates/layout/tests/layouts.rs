@@ -291,6 +291,18 @@ fn a_decode_error_names_the_layout_line_the_field_and_the_byte() {
         message.starts_with("students.toml:6: field CStudent.grade: end of file at byte 20"),
         "{message}"
     );
+    // A field of a struct is named by the struct.
+    let layout = Layout::parse(
+        "document = [ { name = \"p\", type = \"Pair\" } ]\n\
+         [structs.Pair]\nfields = [\n { name = \"x\", type = \"int\" },\n]\n",
+        "pair.toml",
+    )
+    .unwrap();
+    let error = layout.decode(&hex("01 00")).unwrap_err().to_string();
+    assert!(
+        error.starts_with("pair.toml:4: field Pair.x: end of file at byte 0"),
+        "{error}"
+    );
     // Bytes after the last field.
     let mut longer = bytes.clone();
     longer.extend([0, 0, 0xEE]);
