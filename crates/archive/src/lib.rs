@@ -62,9 +62,10 @@
 //!   has arrived, going on from the elements its collections had read, so a
 //!   message dripped in a byte at a time costs time linear in its length
 //!   (1 MiB of 100-byte strings: 0.12 s of CPU in a release build, where
-//!   parsing from the start at each retry took 0.9 s); a message that has
-//!   registered an object is parsed again from its start, but only once as
-//!   many bytes have arrived as the last attempt proved it needs
+//!   parsing from the start at each retry took 0.9 s), objects in the
+//!   collections included. A collection that follows an object in the same
+//!   message is read again whole at each retry, but only once as many bytes
+//!   have arrived as the last attempt proved the message needs
 //!   ([`Load::MIN_BYTES`] for each element still to come). Each parse reads
 //!   at most [`Limits::max_message_bytes`].
 //! - **Memory**, in terms of the bytes received:

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 
 use crate::classes::{ClassRegistry, SerialClass};
 use crate::error::{Error, Result};
-use crate::objects::tables::LoadMap;
+use crate::objects::tables::{LoadMap, Slots};
 use crate::options::Options;
 use crate::Load;
 

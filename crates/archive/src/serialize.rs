@@ -232,17 +232,18 @@ impl<T: Load + Send + 'static> Load for Vec<T> {
             // collection) can fill; growth, once an element is in hand,
             // doubles but never passes the count, so a whole collection
             // holds exactly its elements.
+            let slots_at_start = ar.loaded_slots();
             let mut items = match ar.resumed::<T>(at) {
                 Some(items) => items,
                 None => Vec::with_capacity(ar.reservable(count, T::MIN_BYTES)),
             };
             for i in items.len()..count {
-                let next = ar.offset();
+                let (next, slots_at_next) = (ar.offset(), ar.loaded_slots());
                 let item = match load_element(ar, count - i - 1) {
                     Ok(item) => item,
                     Err(error) => {
                         if !items.is_empty() && error.is_would_block() {
-                            ar.keep_for_retry(at, next, items);
+                            ar.keep_for_retry(at, next, (slots_at_start, slots_at_next), items);
                         }
                         return Err(error);
                     }

@@ -46,6 +46,7 @@ impl StoreMap {
 
 /// One entry of the load array: index 0 is null, then classes and objects in the
 /// order the stream introduced them.
+#[derive(Clone)]
 pub(super) enum Slot {
     Null,
     Class {
@@ -59,12 +60,13 @@ pub(super) enum Slot {
     Pending,
 }
 
-/// The load array. Its objects are let go newest first, through
+/// The load array (and a run of its entries kept aside, for
+/// [`LoadMap::entries_between`]). Its objects are let go newest first, through
 /// [`drop_objects`](crate::drop_objects): an object refers back only to older
 /// ones (or to newer ones it loaded itself, which its nesting bounds), so a
 /// chain built from back-references is freed one link at a time even through
 /// classes whose own `Drop` would recurse.
-pub(super) struct Slots(pub(super) Vec<Slot>);
+pub(crate) struct Slots(pub(super) Vec<Slot>);
 
 impl Slots {
     /// Forgets the entries from `len` on, newest first (`Vec::truncate` would
@@ -132,6 +134,18 @@ impl LoadMap {
     /// The length of the load array (classes and objects, and index 0).
     pub(crate) fn loaded_slots(&self) -> usize {
         self.slots.0.len()
+    }
+
+    /// A copy of the load array's entries from `start` to `end`: what the
+    /// elements a collection read registered, kept with them for a retry.
+    pub(crate) fn entries_between(&self, start: usize, end: usize) -> Slots {
+        Slots(self.slots.0[start..end].to_vec())
+    }
+
+    /// Appends entries kept with [`entries_between`](Self::entries_between):
+    /// the load array as it was when those elements had been read.
+    pub(crate) fn restore(&mut self, mut entries: Slots) {
+        self.slots.0.append(&mut entries.0);
     }
 
     /// Forgets what was loaded since `mark`, newest first.

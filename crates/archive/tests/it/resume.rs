@@ -479,3 +479,81 @@ fn a_dripped_message_goes_on_from_the_elements_it_had_read() {
     );
     assert_eq!(calls, with_object.len());
 }
+
+thread_local! {
+    /// How many `CCounts` objects this thread has loaded.
+    static OBJECT_LOADS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A class that counts its loads: an `int` body.
+#[derive(Debug)]
+struct Counts(i32);
+
+impl mfc_archive::SerialClass for Counts {
+    const CLASS_NAME: &'static str = "CCounts";
+    const SCHEMA: u32 = 1;
+}
+
+impl mfc_archive::Store for Counts {
+    fn store(&self, ar: &mut mfc_archive::Storing<'_>) -> mfc_archive::Result<()> {
+        ar.write(&self.0)
+    }
+}
+
+impl mfc_archive::Load for Counts {
+    fn load(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<Self> {
+        OBJECT_LOADS.with(|n| n.set(n.get() + 1));
+        Ok(Counts(ar.read()?))
+    }
+}
+
+#[test]
+fn a_dripped_list_of_objects_goes_on_from_the_objects_it_had_read() {
+    // A CObList body (spec 4.7): count 600, then objects of class CCounts
+    // (`FF FF 01 00 07 00 "CCounts"` once, `01 80` after), each with its
+    // int; every third element is a back-reference to the object before it.
+    // The retry keeps the objects read and their load-array entries, so the
+    // back-references after them still point where they did.
+    let mut bytes = hex("58 02");
+    let mut objects = 0u16;
+    for i in 0..600 {
+        if i % 3 == 2 {
+            bytes.extend_from_slice(&(objects + 1).to_le_bytes());
+            continue;
+        }
+        if objects == 0 {
+            bytes.extend_from_slice(&hex(r#"FF FF 01 00 07 00 "CCounts""#));
+        } else {
+            bytes.extend_from_slice(&hex("01 80"));
+        }
+        objects += 1;
+        bytes.extend_from_slice(&(1000 + i32::from(objects)).to_le_bytes());
+    }
+    let read = |ar: &mut mfc_archive::Loading<'_>| {
+        ar.register::<Counts>();
+        ar.read::<Vec<Option<Arc<Counts>>>>()
+    };
+    let whole = read(&mut Archive::load(&bytes[..])).unwrap();
+    OBJECT_LOADS.with(|n| n.set(0));
+    let (dripped, calls) = drip(&bytes, Options::default(), read);
+    let dripped = dripped.unwrap();
+    assert_eq!(calls, bytes.len());
+    let loads = OBJECT_LOADS.with(Cell::get);
+    assert!(
+        loads <= 2 * u64::from(objects),
+        "{loads} loads of {objects} objects"
+    );
+    // The same values, and the same sharing: element 3k+2 is element 3k+1.
+    let values = |list: &[Option<Arc<Counts>>]| {
+        list.iter()
+            .map(|o| o.as_ref().unwrap().0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&dripped), values(&whole));
+    for (i, item) in dripped.iter().enumerate().filter(|(i, _)| i % 3 == 2) {
+        assert!(
+            Arc::ptr_eq(item.as_ref().unwrap(), dripped[i - 1].as_ref().unwrap()),
+            "element {i}"
+        );
+    }
+}
