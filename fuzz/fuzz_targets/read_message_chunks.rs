@@ -6,12 +6,35 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 
-use libfuzzer_sys::fuzz_target;
-use mfc_archive::{Archive, Loading, MfcString, Result};
+use std::sync::Arc;
 
-/// A message of mixed values, as a protocol might define one.
-fn message(ar: &mut Loading<'_>) -> Result<(u16, MfcString, Vec<u32>, Vec<MfcString>)> {
-    Ok((ar.read()?, ar.read()?, ar.read()?, ar.read()?))
+use libfuzzer_sys::fuzz_target;
+use mfc_archive::{Archive, Loading, MfcString, ObjectRef, Result};
+
+/// An object list as compared: each element's class and contents, and the
+/// position of the first element that is the same object (back-references
+/// must come out shared exactly as in a whole read).
+type Objects = Vec<Option<(String, usize)>>;
+
+/// A message of mixed values, as a protocol might define one: numbers,
+/// strings, and a list of objects of MFC's collection classes, with
+/// back-references (kept across retries with their load-array entries).
+fn message(ar: &mut Loading<'_>) -> Result<(u16, MfcString, Vec<u32>, Vec<MfcString>, Objects)> {
+    let (word, text, numbers, strings) = (ar.read()?, ar.read()?, ar.read()?, ar.read()?);
+    let objects: Vec<Option<ObjectRef>> = ar.read()?;
+    let described = objects
+        .iter()
+        .map(|object| {
+            object.as_ref().map(|object| {
+                let first = objects
+                    .iter()
+                    .position(|o| o.as_ref().is_some_and(|o| Arc::ptr_eq(o, object)))
+                    .unwrap_or(usize::MAX);
+                (format!("{object:?}"), first)
+            })
+        })
+        .collect();
+    Ok((word, text, numbers, strings, described))
 }
 
 /// Hands out one chunk per read, `WouldBlock` between chunks, then the end.

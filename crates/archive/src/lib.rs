@@ -62,12 +62,12 @@
 //!   has arrived, going on from the elements its collections had read, so a
 //!   message dripped in a byte at a time costs time linear in its length
 //!   (1 MiB of 100-byte strings: 0.12 s of CPU in a release build, where
-//!   parsing from the start at each retry took 0.9 s), objects in the
-//!   collections included. A collection that follows an object in the same
-//!   message is read again whole at each retry, but only once as many bytes
-//!   have arrived as the last attempt proved the message needs
-//!   ([`Load::MIN_BYTES`] for each element still to come). Each parse reads
-//!   at most [`Limits::max_message_bytes`].
+//!   parsing from the start at each retry took 0.9 s), objects included: the
+//!   objects a retry had finished are taken back as they were, with their
+//!   load-array entries. And a retry waits until as many bytes have arrived
+//!   as the last attempt proved the message needs ([`Load::MIN_BYTES`] for
+//!   each element still to come). Each parse reads at most
+//!   [`Limits::max_message_bytes`].
 //! - **Memory**, in terms of the bytes received:
 //!   - the read buffer: at most about twice the larger of
 //!     [`Options::max_buffer_size`] and [`Limits::max_message_bytes`]

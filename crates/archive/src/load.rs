@@ -8,17 +8,19 @@
 
 use std::io::{self, Read};
 
-use crate::classes::{ClassRegistry, SerialClass};
+use crate::classes::{ClassRegistry, ObjectRef, SerialClass};
 use crate::error::{Error, Result};
 use crate::objects::tables::{LoadMap, Slots};
 use crate::options::Options;
 use crate::Load;
 
 mod input;
+mod resume;
 mod undo;
 
 use input::{Cursor, INPUT_ENDED};
-use undo::{Resume, Unit};
+use resume::Resume;
+use undo::Unit;
 
 /// A loading archive whose reader type has been erased. [`Load`] implementations
 /// receive this, so they are object-safe and need no type parameter.

@@ -88,6 +88,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     fn read_object_of(&mut self, requested: Option<&RuntimeClass>) -> Result<Option<ObjectRef>> {
         let offset = self.offset();
+        let slots_before = self.objects.loaded_slots();
+        // A retry of a message that finished this object before takes it
+        // back, its load-array entries with it.
+        if let Some((object, chain)) =
+            self.resumed_object(offset, requested.map(RuntimeClass::name))
+        {
+            self.objects.chain = self.objects.chain.max(chain);
+            self.finished_object(offset, slots_before, &object, chain);
+            return Ok(Some(object));
+        }
         let tag = self.read_tag()?;
         if !tag.is_class() {
             let (object, chain) =
@@ -121,6 +131,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         )?;
         self.objects.chain = self.objects.chain.max(chain);
         self.objects.slots.0[index] = Slot::Object(ObjectRef::clone(&object), chain);
+        self.finished_object(offset, slots_before, &object, chain);
         Ok(Some(object))
     }
 

@@ -2,48 +2,7 @@
 //! goes back whole, so reading it again resumes at its start; and
 //! `read_message`, which reads a whole message or waits.
 
-use std::any::Any;
-
 use super::*;
-
-/// What the collections of a message that ran out had read, so that its
-/// retry goes on from there instead of loading every element again: a
-/// message of n elements dripped in is then read in time linear in its
-/// length. Only for the message that ran out, and only for a collection
-/// before which the message registered no class or object: those are read
-/// again by the retry, as new objects, and kept elements could refer to the
-/// old ones. The classes and objects the kept elements registered are kept
-/// with them and go back into the load array when the retry reaches them.
-#[derive(Default)]
-pub(super) struct Resume {
-    /// The message the parts belong to, and the load array's length when it
-    /// began.
-    message: Option<(u64, usize)>,
-    parts: Vec<Part>,
-}
-
-/// One collection's elements read so far.
-struct Part {
-    /// The stream offset of the collection's count.
-    at: u64,
-    /// Where its first element not read begins.
-    next: u64,
-    /// The load array's length when the collection began.
-    slots_at_start: usize,
-    /// What its elements read registered in the load array.
-    entries: Slots,
-    /// The elements, a `Vec<T>`.
-    items: Box<dyn Any + Send>,
-}
-
-impl std::fmt::Debug for Resume {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Resume")
-            .field("message", &self.message)
-            .field("parts", &self.parts.len())
-            .finish()
-    }
-}
 
 /// What the archive is reading whole, from which stream offset, and so which
 /// bytes before the read position stay in the buffer for a retry. The one
@@ -113,13 +72,11 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// (1 MiB of 100-byte strings: 0.12 s of CPU in a release build for the
     /// million calls, where parsing from the start each time took 0.9 s).
     /// Only what precedes a collection and the element a retry stopped in are
-    /// read again; the classes and objects the kept elements registered go
-    /// back into the load array with them, so later back-references still
-    /// point where they did. A collection before which the message had
-    /// already registered a class or object (an object before the list, say)
-    /// is read again whole: the retry creates that object anew, and kept
-    /// elements could refer to the old one. And a retry
-    /// waits until as many bytes have arrived as the last attempt proved the
+    /// read again; objects the last attempt finished are taken back as they
+    /// were, and the classes and objects kept elements registered go back
+    /// into the load array with them, so back-references still point where
+    /// they did; an object whose read ran out is read again, and the objects
+    /// and collections in its body go on as above. And a retry waits until as many bytes have arrived as the last attempt proved the
     /// message needs: the value it stopped in (a string's or raw block's
     /// whole length), plus, for every collection it stopped in, the elements
     /// still to come times their [`Load::MIN_BYTES`] (a byte per string, two
@@ -179,11 +136,9 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let start = self.offset();
         if self.waiting_message != Some(start) {
             self.wanted = 0;
-            self.resume = Resume {
-                message: Some((start, self.objects.loaded_slots())),
-                parts: Vec::new(),
-            };
+            self.resume = Resume::for_message(start);
         }
+        self.resume.attempt_begins();
         let result = self.unit(Unit::Message, |ar| {
             let wanted = ar.wanted.saturating_sub(ar.offset());
             if wanted > ar.unread().len() as u64 {
@@ -251,6 +206,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         }
         match &result {
             Err(Error::Io { .. }) if undoable => {
+                // Inside a message (this unit, or one around it), what the
+                // attempt finished is kept for the retry before it is undone.
+                let in_message = if outermost {
+                    begin(start) == Unit::Message(start)
+                } else {
+                    self.keeps_for_retry()
+                };
+                if in_message {
+                    self.keep_objects_for_retry();
+                }
                 self.at.rewind_to(start);
                 self.objects.undo(objects);
             }
@@ -259,57 +224,6 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             _ => {}
         }
         result
-    }
-
-    /// The elements a collection whose count is at `at` had read when its
-    /// message last ran out, with the read position moved past them; `None`
-    /// if there are none to go on from.
-    pub(crate) fn resumed<T: Send + 'static>(&mut self, at: u64) -> Option<Vec<T>> {
-        let index = self.resume.parts.iter().position(|part| part.at == at)?;
-        let part = self.resume.parts.swap_remove(index);
-        let items = part.items.downcast::<Vec<T>>().ok()?;
-        if part.next < self.offset()
-            || part.next > self.received()
-            || self.objects.loaded_slots() != part.slots_at_start
-        {
-            return None;
-        }
-        self.objects.restore(part.entries);
-        self.at.skip_to(part.next);
-        Some(*items)
-    }
-
-    /// Keeps the elements a collection whose count is at `at` has read, the
-    /// next one beginning at `next`, when its message runs out: if the
-    /// message can go on from them (see [`Resume`]). `slots` is the load
-    /// array's length when the collection began and when the next element
-    /// began.
-    pub(crate) fn keep_for_retry<T: Send + 'static>(
-        &mut self,
-        at: u64,
-        next: u64,
-        slots: (usize, usize),
-        items: Vec<T>,
-    ) {
-        let Some((start, message_slots)) = self.resume.message else {
-            return;
-        };
-        let (slots_at_start, slots_at_next) = slots;
-        if self.unit == Unit::Message(start) && slots_at_start == message_slots {
-            self.resume.parts.push(Part {
-                at,
-                next,
-                slots_at_start,
-                entries: self.objects.entries_between(slots_at_start, slots_at_next),
-                items: Box::new(items),
-            });
-        }
-    }
-
-    /// The load array's length: classes and objects registered so far.
-    #[inline]
-    pub(crate) fn loaded_slots(&self) -> usize {
-        self.objects.loaded_slots()
     }
 
     /// Records that the message being read needs at least `bytes` more than

@@ -138,8 +138,13 @@ impl LoadMap {
 
     /// A copy of the load array's entries from `start` to `end`: what the
     /// elements a collection read registered, kept with them for a retry.
-    pub(crate) fn entries_between(&self, start: usize, end: usize) -> Slots {
-        Slots(self.slots.0[start..end].to_vec())
+    /// `None` if the load array no longer reaches `end` (an inner undo
+    /// forgot those entries).
+    pub(crate) fn entries_between(&self, start: usize, end: usize) -> Option<Slots> {
+        self.slots
+            .0
+            .get(start..end)
+            .map(|entries| Slots(entries.to_vec()))
     }
 
     /// Appends entries kept with [`entries_between`](Self::entries_between):

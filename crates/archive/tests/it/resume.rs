@@ -463,12 +463,12 @@ fn a_dripped_message_goes_on_from_the_elements_it_had_read() {
     let loads = LOADS.with(Cell::get);
     assert!(loads <= 2 * 648, "{loads} string loads for 648 strings");
 
-    // Inside a message that registers an object the elements are not kept
-    // (undoing the object would leave them pointing at nothing): the message
-    // still reads whole. A CObArray by pointer (spec 4.7: `FF FF 00 00 08 00
-    // "CObArray"`), empty, then the 648 strings.
+    // After an object in the same message (a CObArray by pointer, spec 4.7:
+    // `FF FF 00 00 08 00 "CObArray"`, empty), the retry takes that object
+    // back as it was, so the strings after it are kept too.
     let mut with_object = hex(r#"FF FF 00 00 08 00 "CObArray" 00 00"#);
     with_object.extend_from_slice(&bytes);
+    LOADS.with(|n| n.set(0));
     let (read, calls) = drip(&with_object, Options::default(), |ar| {
         Ok((ar.read_object()?, ar.read::<Vec<Counted>>()?))
     });
@@ -478,6 +478,8 @@ fn a_dripped_message_goes_on_from_the_elements_it_had_read() {
         (Some("CObArray".into()), 648)
     );
     assert_eq!(calls, with_object.len());
+    let loads = LOADS.with(Cell::get);
+    assert!(loads <= 2 * 648, "{loads} string loads after an object");
 }
 
 thread_local! {
@@ -554,6 +556,59 @@ fn a_dripped_list_of_objects_goes_on_from_the_objects_it_had_read() {
         assert!(
             Arc::ptr_eq(item.as_ref().unwrap(), dripped[i - 1].as_ref().unwrap()),
             "element {i}"
+        );
+    }
+}
+
+/// An object holding a child and a list that refers back to it.
+#[derive(Debug, Serialize)]
+#[mfc(class = "CHolder", schema = 1)]
+struct Holder {
+    first: Option<Arc<Counts>>,
+    items: Vec<Option<Arc<Counts>>>,
+}
+
+#[test]
+fn a_dripped_object_holding_a_list_goes_on_inside_its_body() {
+    // `FF FF 01 00 07 00 "CHolder"` (class 1, object 2), its first child
+    // `FF FF 01 00 07 00 "CCounts"` (class 3, object 4) and int, then a list
+    // of 300: new CCounts (`03 80` + int) and, every other one, a
+    // back-reference to the first child (`04 00`). The read of the holder
+    // itself runs out at every retry; the child and the list go on.
+    let mut bytes =
+        hex(r#"FF FF 01 00 07 00 "CHolder" FF FF 01 00 07 00 "CCounts" 07 00 00 00 2C 01"#);
+    for i in 0..300i32 {
+        if i % 2 == 1 {
+            bytes.extend_from_slice(&hex("04 00"));
+        } else {
+            bytes.extend_from_slice(&hex("03 80"));
+            bytes.extend_from_slice(&i.to_le_bytes());
+        }
+    }
+    let read = |ar: &mut mfc_archive::Loading<'_>| {
+        ar.register::<Counts>();
+        ar.register::<Holder>();
+        ar.read::<Option<Arc<Holder>>>()
+    };
+    let whole = read(&mut Archive::load(&bytes[..])).unwrap().unwrap();
+    OBJECT_LOADS.with(|n| n.set(0));
+    let (dripped, calls) = drip(&bytes, Options::default(), read);
+    let dripped = dripped.unwrap().unwrap();
+    assert_eq!(calls, bytes.len());
+    let loads = OBJECT_LOADS.with(Cell::get);
+    assert!(loads <= 2 * 151, "{loads} loads of 151 CCounts");
+    let first = dripped.first.as_ref().unwrap();
+    let values = |h: &Holder| {
+        h.items
+            .iter()
+            .map(|o| o.as_ref().unwrap().0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&dripped), values(&whole));
+    for item in dripped.items.iter().skip(1).step_by(2) {
+        assert!(
+            Arc::ptr_eq(item.as_ref().unwrap(), first),
+            "a back-reference to the first child"
         );
     }
 }
