@@ -9,9 +9,9 @@ use mfc_archive::{
     ClassRegistry, Error, Loading, MfcString, ObjectRef, RuntimeClass, Time, VERSIONABLE_SCHEMA,
 };
 
-use crate::model::{BodyClass, Count, Model, Operand, Record, Type};
+use crate::model::{Class, Count, Model, Operand, Record, Type};
 use crate::scalar::Scalar;
-use crate::value::{field, Fields, LayoutObject, Value};
+use crate::value::{body_class, field, Fields, LayoutObject, Value};
 
 /// Bytes read at a time for counted raw bytes, so that a count the input
 /// does not back costs no more memory than the bytes that came.
@@ -63,14 +63,7 @@ impl Decoder {
         let schema = ar
             .object_schema()
             .map_or(declared.default_schema(), |s| s as u16);
-        if !declared.accepts(schema) {
-            return Err(Error::BadSchema {
-                offset,
-                class: declared.name.to_string(),
-                expected: u32::from(declared.default_schema()),
-                found: u32::from(schema),
-            });
-        }
+        accept_schema(declared, schema, offset)?;
         let fields = self.record(ar, &declared.fields, Some(schema), &declared.name)?;
         Ok(Arc::new(LayoutObject {
             model: Arc::clone(&self.model),
@@ -176,20 +169,13 @@ impl Decoder {
                 Value::Object(object)
             }
             Type::Body(which) => {
-                let (class, stored) = match which {
-                    BodyClass::Fixed(class) => (*class, None),
-                    BodyClass::From(name) => match field(fields, name) {
-                        Some(Value::Class { class, schema }) => (*class, Some(*schema)),
-                        _ => {
-                            return Err(Error::Generic {
-                                offset: ar.offset(),
-                                message: format!("expected field {name} to name a class"),
-                            })
-                        }
-                    },
+                let Some((class, schema)) = body_class(&self.model, which, fields) else {
+                    return Err(Error::Generic {
+                        offset: ar.offset(),
+                        message: "expected an earlier field to name the body's class".into(),
+                    });
                 };
                 let declared = self.model.class(class);
-                let schema = stored.unwrap_or(declared.default_schema());
                 Value::Record(self.record(ar, &declared.fields, Some(schema), &declared.name)?)
             }
             Type::Class => {
@@ -198,15 +184,7 @@ impl Decoder {
                 #[expect(clippy::cast_possible_truncation, reason = "a stored schema is a WORD")]
                 let schema = ar.object_schema().unwrap_or(0) as u16;
                 let index = self.model.by_name.get(class.name()).copied().unwrap_or(0);
-                let declared = self.model.class(index);
-                if !declared.accepts(schema) {
-                    return Err(Error::BadSchema {
-                        offset,
-                        class: declared.name.to_string(),
-                        expected: u32::from(declared.default_schema()),
-                        found: u32::from(schema),
-                    });
-                }
+                accept_schema(self.model.class(index), schema, offset)?;
                 Value::Class {
                     class: index,
                     schema,
@@ -214,6 +192,20 @@ impl Decoder {
             }
         })
     }
+}
+
+/// Refuses a stored schema the layout's class does not list (MFC's
+/// `badSchema`), for an object and for a class tag alone alike.
+fn accept_schema(declared: &Class, schema: u16, offset: u64) -> mfc_archive::Result<()> {
+    if declared.accepts(schema) {
+        return Ok(());
+    }
+    Err(Error::BadSchema {
+        offset,
+        class: declared.name.to_string(),
+        expected: u32::from(declared.default_schema()),
+        found: u32::from(schema),
+    })
 }
 
 /// An earlier field's value as an integer.

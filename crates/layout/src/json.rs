@@ -18,9 +18,9 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::Error;
-use crate::model::{BodyClass, Count, Model, Operand, Record, Type};
+use crate::model::{Count, Model, Operand, Record, Type};
 use crate::scalar::{unhex, Scalar};
-use crate::value::{field, Fields, LayoutObject, Value};
+use crate::value::{body_class, field, Fields, LayoutObject, Value};
 
 /// The JSON of decoded values, written as it is walked (to text or to a
 /// `serde_json::Value` alike): each object whole the first time, as a
@@ -139,15 +139,8 @@ impl Serialize for ValueJson<'_> {
             }
             .serialize(serializer),
             (Type::Body(which), Value::Record(inner)) => {
-                let class = match which {
-                    BodyClass::Fixed(class) => Some(*class),
-                    BodyClass::From(name) => match field(self.fields, name) {
-                        Some(Value::Class { class, .. }) => Some(*class),
-                        _ => None,
-                    },
-                };
-                match class {
-                    Some(class) => RecordJson {
+                match body_class(model, which, self.fields) {
+                    Some((class, _)) => RecordJson {
                         json: self.json,
                         record: &model.class(class).fields,
                         fields: inner,
@@ -346,23 +339,16 @@ impl FromJson {
             }
             Type::Object(class) => self.object(*class, json, path),
             Type::Body(which) => {
-                let (class, stored) = match which {
-                    BodyClass::Fixed(class) => (*class, None),
-                    BodyClass::From(name) => match field(fields, name) {
-                        Some(Value::Class { class, schema }) => (*class, Some(*schema)),
-                        _ => {
-                            return Err(Self::error(
-                                path,
-                                format!("expected field {name} to name a class first"),
-                            ))
-                        }
-                    },
-                };
                 let model = Arc::clone(&self.model);
-                let declared = model.class(class);
-                let schema = stored.unwrap_or(declared.default_schema());
+                let Some((class, schema)) = body_class(&model, which, fields) else {
+                    return Err(Self::error(
+                        path,
+                        "expected an earlier field to name the body's class first",
+                    ));
+                };
+                let record = &model.class(class).fields;
                 Ok(Value::Record(self.record(
-                    &declared.fields,
+                    record,
                     json,
                     Some(schema),
                     path,

@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use mfc_archive::encoding_rs::Encoding;
-use mfc_archive::{StringForm, TimeForm};
+use mfc_archive::{Loading, RuntimeClass, StringForm, TimeForm};
 
 /// A whole layout: how one program's documents are laid out.
 pub(crate) struct Model {
@@ -42,9 +42,34 @@ pub(crate) struct Class {
     /// with. Empty: any (`VERSIONABLE_SCHEMA`), stored as 0 unless the JSON says.
     pub schemas: Vec<u16>,
     pub fields: Record,
+    /// The class as a storing archive names it (made once: storing an object
+    /// clones it, which allocates nothing).
+    runtime: RuntimeClass,
 }
 
 impl Class {
+    pub fn new(name: Arc<str>, schemas: Vec<u16>, fields: Record) -> Self {
+        // Loading goes through `Layout::decode`, whose classes carry the
+        // decoder; this one is for storing and refuses to load.
+        let runtime = RuntimeClass::new(Arc::clone(&name), 0, |ar: &mut Loading<'_>| {
+            Err(mfc_archive::Error::Generic {
+                offset: ar.offset(),
+                message: "expected Layout::decode to load a layout's objects".into(),
+            })
+        });
+        Class {
+            name,
+            schemas,
+            fields,
+            runtime,
+        }
+    }
+
+    /// The class as a storing archive needs it, with the schema to store.
+    pub fn stored_as(&self, schema: u16) -> RuntimeClass {
+        self.runtime.clone().with_schema(u32::from(schema))
+    }
+
     /// The schema objects of this class are stored with unless told otherwise.
     pub fn default_schema(&self) -> u16 {
         self.schemas.first().copied().unwrap_or(0)

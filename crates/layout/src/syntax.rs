@@ -196,11 +196,7 @@ pub(crate) fn parse(text: &str, source: &str) -> Result<Model, Error> {
             }
             None => (vec![0], resolver.collection_body(name)),
         };
-        classes.push(Class {
-            name: Arc::clone(name),
-            schemas,
-            fields,
-        });
+        classes.push(Class::new(Arc::clone(name), schemas, fields));
     }
     let document = resolver.record(&raw.document, false)?;
     for (line, key, element) in &resolver.body_elements {

@@ -7,7 +7,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use mfc_archive::{Loading, Object, ObjectRef, RuntimeClass, Storing};
+use mfc_archive::{Object, ObjectRef, RuntimeClass, Storing};
 
 use crate::model::{BodyClass, Count, Model, Record, Type};
 use crate::scalar::Scalar;
@@ -41,6 +41,24 @@ pub(crate) fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
+/// The class a body written directly is of, and the schema it counts as
+/// stored with: the layout's class and its first schema, or the class tag an
+/// earlier field of `fields` read and the schema stored with it. `None` when
+/// that field holds no class tag.
+pub(crate) fn body_class(
+    model: &Model,
+    which: &BodyClass,
+    fields: &Fields,
+) -> Option<(usize, u16)> {
+    match which {
+        BodyClass::Fixed(class) => Some((*class, model.class(*class).default_schema())),
+        BodyClass::From(name) => match field(fields, name) {
+            Some(Value::Class { class, schema }) => Some((*class, *schema)),
+            _ => None,
+        },
+    }
+}
+
 /// An object of a layout class: its class, the schema it was stored with,
 /// the load-array index it took, and its fields.
 pub(crate) struct LayoutObject {
@@ -63,7 +81,7 @@ impl fmt::Debug for LayoutObject {
 
 impl Object for LayoutObject {
     fn runtime_class(&self) -> RuntimeClass {
-        store_class(&self.model, self.class, self.schema)
+        self.model.class(self.class).stored_as(self.schema)
     }
 
     fn class_name(&self) -> &str {
@@ -90,22 +108,6 @@ impl Object for LayoutObject {
     fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
     }
-}
-
-/// A layout class as a storing archive needs it: its name and the schema
-/// to store. Loading goes through [`Layout::decode`](crate::Layout::decode),
-/// whose classes carry the decoder; this one refuses to load.
-pub(crate) fn store_class(model: &Model, class: usize, schema: u16) -> RuntimeClass {
-    RuntimeClass::new(
-        Arc::clone(&model.class(class).name),
-        u32::from(schema),
-        |ar: &mut Loading<'_>| {
-            Err(mfc_archive::Error::Generic {
-                offset: ar.offset(),
-                message: "expected Layout::decode to load a layout's objects".into(),
-            })
-        },
-    )
 }
 
 /// Stores a record's fields with their layout types.
@@ -159,18 +161,12 @@ pub(crate) fn write(
             Ok(())
         }
         (Type::Object(_), Value::Object(object)) => ar.write_object(object.as_ref()),
-        (Type::Body(which), Value::Record(inner)) => {
-            let class = match which {
-                BodyClass::Fixed(class) => *class,
-                BodyClass::From(name) => match crate::value::field(fields, name) {
-                    Some(Value::Class { class, .. }) => *class,
-                    _ => return Ok(()),
-                },
-            };
-            write_record(ar, model, &model.class(class).fields, inner)
-        }
+        (Type::Body(which), Value::Record(inner)) => match body_class(model, which, fields) {
+            Some((class, _)) => write_record(ar, model, &model.class(class).fields, inner),
+            None => Ok(()),
+        },
         (Type::Class, Value::Class { class, schema }) => {
-            ar.write_class(&store_class(model, *class, *schema))
+            ar.write_class(&model.class(*class).stored_as(*schema))
         }
         // Encoding builds values from the layout, so the shapes always agree.
         _ => Ok(()),
