@@ -19,8 +19,9 @@ use super::*;
 /// part registered are kept with it and go back in when it is taken.
 #[derive(Default)]
 pub(super) struct Resume {
-    /// The message the parts belong to.
-    message: Option<u64>,
+    /// The parts kept, by stream offset: of the message `read_message` is
+    /// reading (a new message starts with none; only while the archive reads
+    /// a message are parts kept).
     parts: HashMap<u64, Part>,
     /// The objects this attempt has finished, to keep if it runs out.
     finished: Vec<Finished>,
@@ -54,21 +55,12 @@ struct Finished {
 impl std::fmt::Debug for Resume {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resume")
-            .field("message", &self.message)
             .field("parts", &self.parts.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Resume {
-    /// Nothing kept yet, for the message starting at `start`.
-    pub(super) fn for_message(start: u64) -> Self {
-        Resume {
-            message: Some(start),
-            ..Resume::default()
-        }
-    }
-
     /// A new attempt at the message: what an earlier attempt finished but
     /// did not keep is no longer in the load array.
     pub(super) fn attempt_begins(&mut self) {
@@ -79,7 +71,7 @@ impl Resume {
 impl<R: Source + ?Sized> LoadArchive<R> {
     /// Whether the message being read keeps what it reads for a retry.
     pub(super) fn keeps_for_retry(&self) -> bool {
-        matches!((self.resume.message, self.unit), (Some(start), Unit::Message(at)) if start == at)
+        matches!(self.unit, Unit::Message(_))
     }
 
     /// Takes a kept part at `at` of type `T`, restoring its load-array

@@ -136,7 +136,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let start = self.offset();
         if self.waiting_message != Some(start) {
             self.wanted = 0;
-            self.resume = Resume::for_message(start);
+            self.resume = Resume::default();
         }
         self.resume.attempt_begins();
         let result = self.unit(Unit::Message, |ar| {
