@@ -2,7 +2,9 @@
 
 /// An error from a layout, from decoding a document or from encoding JSON.
 /// Each says where: the layout's file and line, the byte offset in the
-/// document, or the path in the JSON.
+/// document, or the path in the JSON. Its message includes the cause's, for
+/// a program that prints only the top one (as `sockarc` does); the cause is
+/// also its [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -26,6 +28,7 @@ pub enum Error {
         /// The field, as `Class.field` or `document.field`.
         field: String,
         /// What went wrong in the document, with its byte offset.
+        #[source]
         error: mfc_archive::Error,
     },
     /// The document does not fit the layout outside any field: bytes after the
@@ -35,6 +38,7 @@ pub enum Error {
         /// The layout's name.
         file: String,
         /// What went wrong, with its byte offset.
+        #[source]
         error: mfc_archive::Error,
     },
     /// Writing the JSON failed.

@@ -404,3 +404,18 @@ fn hostile_counts_cost_an_error_not_memory() {
         .to_string();
     assert!(error.contains("end of file"), "{error}");
 }
+
+#[test]
+fn a_decode_error_keeps_the_archive_error_as_its_source() {
+    use std::error::Error as _;
+    let layout = one_field("ansi", "type = \"DWORD\"", "");
+    let error = layout.decode(&hex("01 02")).unwrap_err();
+    let source = error.source().expect("a cause");
+    let archive = source
+        .downcast_ref::<mfc_archive::Error>()
+        .expect("the archive's error");
+    assert_eq!(
+        (archive.cause(), archive.offset()),
+        (mfc_archive::Cause::EndOfFile, 0)
+    );
+}
