@@ -10,9 +10,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::listening_port;
-
-const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
+use crate::common::{listening_port, SOCKARC};
 
 /// A running chat server, killed when dropped.
 struct Server {

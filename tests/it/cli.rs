@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 
-const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
+use crate::common::SOCKARC;
 
 fn sockarc(args: &[&str]) -> Output {
     Command::new(SOCKARC)

@@ -8,11 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
-
-fn sample(name: &str) -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/mfc-samples/").to_owned() + name
-}
+use crate::common::{sample, SOCKARC};
 
 fn layout(name: &str) -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/").to_owned() + name + ".toml"

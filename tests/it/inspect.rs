@@ -6,11 +6,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
-
-fn sample(name: &str) -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/mfc-samples/").to_owned() + name
-}
+use crate::common::{sample, SOCKARC};
 
 fn inspect(args: &[&str]) -> String {
     let out = Command::new(SOCKARC)

@@ -6,7 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const SOCKARC: &str = env!("CARGO_BIN_EXE_sockarc");
+use crate::common::SOCKARC;
+
 const LIMIT: Duration = Duration::from_secs(20);
 
 /// Waits for `child` to exit, killing it after `LIMIT`; returns its stdout.
