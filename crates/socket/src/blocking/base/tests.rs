@@ -38,6 +38,20 @@ fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// One receive of up to `len` bytes on another thread.
+fn receive_on_a_thread(
+    socket: &Arc<Socket>,
+    len: usize,
+) -> std::thread::JoinHandle<io::Result<Vec<u8>>> {
+    let socket = Arc::clone(socket);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; len];
+        let n = socket.receive(&mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    })
+}
+
 /// Receives `expected.len()` bytes on `socket` and checks them.
 fn receive_exactly(socket: &Socket, expected: &[u8]) {
     let mut got = Vec::new();
@@ -120,14 +134,7 @@ fn a_cleared_cancel_lets_a_new_receive_wait_in_recv() {
     assert!(is_cancelled(&accepted.receive(&mut [0u8; 1]).unwrap_err()));
     accepted.clear_cancel();
     let accepted = Arc::new(accepted);
-    let waiting = {
-        let accepted = Arc::clone(&accepted);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 2];
-            let n = accepted.receive(&mut buf)?;
-            Ok::<_, io::Error>(buf[..n].to_vec())
-        })
-    };
+    let waiting = receive_on_a_thread(&accepted, 2);
     wait_until("the receive waits in recv(2)", || {
         accepted.base.control.receiving_in_kernel() == 1
     });
@@ -144,16 +151,10 @@ fn a_recv_that_times_out_by_so_rcvtimeo_goes_on_waiting_in_poll() {
         .set_read_timeout(Some(Duration::from_millis(5)))
         .unwrap();
     let accepted = Arc::new(accepted);
-    let waiting = {
-        let accepted = Arc::clone(&accepted);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4];
-            let n = accepted.receive(&mut buf)?;
-            Ok::<_, io::Error>(buf[..n].to_vec())
-        })
-    };
+    let waiting = receive_on_a_thread(&accepted, 4);
+    // In poll(2) after recv(2) timed out: waited on, and not in recv(2).
     wait_until("the receive waits in poll(2)", || {
-        accepted.is_blocking() && accepted.base.control.receiving_in_kernel() == 0
+        accepted.base.control.is_waited_on() && accepted.base.control.receiving_in_kernel() == 0
     });
     client.send(b"late").unwrap();
     assert_eq!(waiting.join().unwrap().unwrap(), b"late");
