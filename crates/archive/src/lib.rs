@@ -124,6 +124,7 @@
 //! cycle. Byte-swapping (`bNoByteSwap`, old Macintosh MFC) does not exist in any
 //! MFC that is still built.
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod classes;
 pub mod collections;

@@ -64,20 +64,21 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
         result
     }
 
-    /// Lets `fill` write the next `len` bytes of the buffer and keeps them, if
-    /// they fit; `false` (and nothing written) otherwise. The fast path of
-    /// short Unicode strings, widened in place.
+    /// Lets `fill` write the next `len` bytes of the buffer and keeps them if
+    /// they fit and `fill` returns true; `false` (and nothing kept) otherwise.
+    /// The fast path of short Unicode strings, widened in place.
     #[inline]
-    pub(crate) fn try_put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+    pub(crate) fn try_put_with(
+        &mut self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> bool,
+    ) -> bool {
         let at = self.len;
-        match self.buf.get_mut(at..at + len) {
-            Some(room) => {
-                fill(room);
-                self.len = at + len;
-                true
-            }
-            None => false,
+        let kept = self.buf.get_mut(at..at + len).is_some_and(fill);
+        if kept {
+            self.len = at + len;
         }
+        kept
     }
 
     /// Appends `first` then `rest` if both fit in the buffer; `false` (and nothing

@@ -229,16 +229,85 @@ fn rust_text_stores_as_unicode_alike_in_the_buffer_or_past_it() {
 
 /// One character outside ASCII anywhere in a Unicode string (a low byte with
 /// its high bit set, a high byte alone, both) is decoded as itself, not
-/// taken for ASCII, whichever block of the check it falls in.
+/// taken for ASCII, wherever it falls; likewise read into a reused `String`.
 #[test]
 fn a_non_ascii_unit_anywhere_in_a_unicode_string_is_decoded() {
-    for odd in ['é', 'Ā', '三', '\u{7F}'] {
+    let mut reused = String::from("left over from an earlier read");
+    for odd in ['é', 'Ā', '三', '\u{7F}', '\u{80}'] {
         for at in 0..40 {
             let text = format!("{}{odd}{}", "a".repeat(at), "b".repeat(39 - at));
             let mut bytes = hex("FF FE FF 28");
             bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
             let loaded: String = Archive::load(&bytes[..]).read().unwrap();
             assert_eq!(loaded, text, "{odd:?} at {at}");
+            Archive::load(&bytes[..])
+                .read_string_into(&mut reused)
+                .unwrap();
+            assert_eq!(reused, text, "{odd:?} at {at}, read into a String");
         }
     }
+}
+
+/// One character outside ASCII anywhere in short Rust text stored as Unicode
+/// is stored as itself (the check that takes the text for ASCII is the pass
+/// that widens it), at every length up to the spec's one-byte limit.
+#[test]
+fn a_non_ascii_character_anywhere_in_rust_text_stores_as_itself() {
+    for len in [1, 2, 7, 8, 9, 16, 17, 40, 254] {
+        for odd in ['é', '\u{80}', '三', '😀'] {
+            for at in 0..len {
+                let text = format!("{}{odd}{}", "a".repeat(at), "b".repeat(len - 1 - at));
+                let units: Vec<u16> = text.encode_utf16().collect();
+                let mut expected = hex("FF FE FF");
+                let [low, high] = u16::try_from(units.len()).unwrap().to_le_bytes();
+                if units.len() < 0xFF {
+                    expected.push(low);
+                } else {
+                    expected.extend([0xFF, low, high]);
+                }
+                expected.extend(units.iter().flat_map(|unit| unit.to_le_bytes()));
+                assert_eq!(
+                    crate::common::stored(|ar| ar.write(text.as_str())),
+                    expected,
+                    "{odd:?} at {at} of {len}"
+                );
+            }
+        }
+    }
+}
+
+/// An ANSI byte above 0x7F anywhere is decoded in the code page, and ASCII
+/// bytes are taken as ASCII only in a code page that maps them to ASCII: in
+/// ISO-2022-JP they are escape sequences (spec section 2.3, ANSI strings are
+/// in the writer's code page).
+#[test]
+fn ansi_text_is_taken_for_ascii_only_where_the_code_page_says_so() {
+    let mut reused = String::from("left over");
+    for at in 0..20 {
+        let mut bytes = vec![20];
+        bytes.extend(std::iter::repeat_n(b'a', 20));
+        bytes[1 + at] = 0x80;
+        let text = format!("{}€{}", "a".repeat(at), "a".repeat(19 - at));
+        assert_eq!(Archive::load(&bytes[..]).read::<String>().unwrap(), text);
+        Archive::load(&bytes[..])
+            .read_string_into(&mut reused)
+            .unwrap();
+        assert_eq!(reused, text, "0x80 at {at}, read into a String");
+    }
+    // "こ" in ISO-2022-JP: every byte below 0x80.
+    let jis = hex("08 1B 24 42 24 33 1B 28 42");
+    let iso_2022_jp = Options {
+        code_page: encoding_rs::ISO_2022_JP,
+        ..Options::default()
+    };
+    assert_eq!(
+        Archive::load_with(&jis[..], iso_2022_jp)
+            .read::<String>()
+            .unwrap(),
+        "こ"
+    );
+    Archive::load_with(&jis[..], iso_2022_jp)
+        .read_string_into(&mut reused)
+        .unwrap();
+    assert_eq!(reused, "こ");
 }
