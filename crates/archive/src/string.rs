@@ -268,8 +268,8 @@ fn decode(bytes: &[u8], encoding: &'static Encoding) -> String {
 
 /// UTF-16LE bytes known to be ASCII: every low byte below 0x80, every high
 /// byte 0. The usual case, appended to text by narrowing each unit to its low
-/// byte: a check and a copy that the compiler vectorizes, about three times
-/// cheaper than the general decoder on short strings.
+/// byte: a check and a copy that the compiler vectorizes, without the general
+/// decoder's set-up or a second validation.
 struct AsciiUtf16<'u>(&'u [u8]);
 
 impl<'u> AsciiUtf16<'u> {
