@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use crate::classes::{ObjectRef, SerialClass};
 use crate::error::{Error, Result};
+use crate::store::PUT_WITH_MAX;
 use crate::{Loading, Storing};
 
 /// A value that can be stored in an archive: the storing half of an MFC
@@ -103,12 +104,12 @@ macro_rules! number {
             }
             fn store_all(items: &[Self], ar: &mut Storing<'_>) -> Result<()> {
                 const N: usize = std::mem::size_of::<$t>();
-                let mut chunk = [0u8; 4096];
-                for run in items.chunks(4096 / N) {
-                    for (bytes, item) in chunk.chunks_exact_mut(N).zip(run) {
-                        bytes.copy_from_slice(&item.to_le_bytes());
-                    }
-                    ar.write_raw(&chunk[..run.len() * N])?;
+                for run in items.chunks(PUT_WITH_MAX / N) {
+                    ar.put_with(run.len() * N, |room| {
+                        for (bytes, item) in room.as_chunks_mut::<N>().0.iter_mut().zip(run) {
+                            *bytes = item.to_le_bytes();
+                        }
+                    })?;
                 }
                 Ok(())
             }

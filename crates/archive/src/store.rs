@@ -13,6 +13,8 @@ use crate::Store;
 
 mod output;
 
+pub(crate) use output::PUT_WITH_MAX;
+
 /// A storing archive whose writer type has been erased. [`Store`] implementations
 /// receive this, so they are object-safe and need no type parameter.
 pub type Storing<'a> = StoreArchive<dyn Write + 'a>;

@@ -9,6 +9,7 @@ use encoding_rs::{Encoding, WINDOWS_1252};
 
 use crate::error::{Error, Result};
 use crate::options::StringForm;
+use crate::store::PUT_WITH_MAX;
 use crate::{Load, LoadArchive, Loading, Source, Store, Storing};
 
 /// The marker that opens every Unicode string: `BYTE 0xFF`, `WORD 0xFFFE`.
@@ -407,7 +408,7 @@ impl Storing<'_> {
     }
 
     /// Writes long or non-ASCII text as a Unicode string: ASCII text widened
-    /// 256 characters at a time, in place in the buffer where they fit.
+    /// a chunk at a time, in place in the buffer where it fits.
     #[cold]
     #[inline(never)]
     fn write_utf16_from_str(&mut self, text: &str) -> Result<()> {
@@ -415,12 +416,10 @@ impl Storing<'_> {
             return self.write_utf16(text.encode_utf16().count(), text.encode_utf16());
         }
         self.write_string_length(text.len(), true)?;
-        let mut chunk = [0; 512];
-        for part in text.as_bytes().chunks(256) {
-            if !self.try_put_with(2 * part.len(), |room| widen_ascii(part, room)) {
-                widen_ascii(part, &mut chunk);
-                self.write_raw(&chunk[..2 * part.len()])?;
-            }
+        for part in text.as_bytes().chunks(PUT_WITH_MAX / 2) {
+            self.put_with(2 * part.len(), |room| {
+                widen_ascii(part, room);
+            })?;
         }
         Ok(())
     }

@@ -76,11 +76,12 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     /// were, and the classes and objects kept elements registered go back
     /// into the load array with them, so back-references still point where
     /// they did; an object whose read ran out is read again, and the objects
-    /// and collections in its body go on as above. And a retry waits until as many bytes have arrived as the last attempt proved the
-    /// message needs: the value it stopped in (a string's or raw block's
-    /// whole length), plus, for every collection it stopped in, the elements
-    /// still to come times their [`Load::MIN_BYTES`] (a byte per string, two
-    /// per object pointer, four per `u32`). Call it again with the same `f`
+    /// and collections in its body go on as above. And a retry waits until as
+    /// many bytes have arrived as the last attempt proved the message needs:
+    /// the value it stopped in (a string's or raw block's whole length),
+    /// plus, for every collection it stopped in, the elements still to come
+    /// times their [`Load::MIN_BYTES`] (a byte per string, two per object
+    /// pointer, four per `u32`). Call it again with the same `f`
     /// (a retry with another one may wait for bytes that `f` does not need,
     /// or go on from elements `f` did not read). A message may hold at most
     /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes), which

@@ -7,6 +7,9 @@ use super::{Sink, StoreArchive};
 use crate::error::{Error, Result};
 use crate::options::Options;
 
+/// The most bytes one [`StoreArchive::put_with`] makes.
+pub(crate) const PUT_WITH_MAX: usize = 4096;
+
 impl<W: Sink + ?Sized> StoreArchive<W> {
     /// Writes bytes as they are (`CArchive::Write`): no length, no framing.
     ///
@@ -84,6 +87,24 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
             self.len = at + len;
         }
         kept
+    }
+
+    /// Writes the `len` bytes (at most [`PUT_WITH_MAX`]) that `fill` makes:
+    /// in place in the buffer when they fit there, else in a chunk on the
+    /// stack, zeroed only then, that goes out through
+    /// [`write_raw`](Self::write_raw). The bulk path of array bodies and long
+    /// strings.
+    pub(crate) fn put_with(&mut self, len: usize, fill: impl Fn(&mut [u8])) -> Result<()> {
+        if self.try_put_with(len, |room| {
+            fill(room);
+            true
+        }) {
+            return Ok(());
+        }
+        let mut chunk = [0; PUT_WITH_MAX];
+        let chunk = &mut chunk[..len];
+        fill(chunk);
+        self.write_raw(chunk)
     }
 
     /// Appends `first` then `rest` if both fit in the buffer; `false` (and nothing

@@ -8,7 +8,7 @@ use mfc_archive::collections::{
     ByteArray, DWordArray, MapStringToOb, MapStringToString, MapWordToOb, StringArray, StringList,
     WordArray,
 };
-use mfc_archive::{Archive, MfcString, ObjectRef};
+use mfc_archive::{Archive, MfcString, ObjectRef, Options};
 
 fn ansi(text: &str) -> MfcString {
     MfcString::ansi(text.as_bytes().to_vec())
@@ -78,4 +78,30 @@ fn collections_written_by_pointer_carry_their_class() {
         stored(|ar| ar.write_object(Some(&map))),
         hex(r#"FF FF 00 00 0E 00 "CMapStringToOb" 01 00 04 "none" 00 00"#)
     );
+}
+
+/// An array body of numbers (spec 5: the count, then the elements, as MFC
+/// writes it with one `Write`) gives the same bytes whether it fits in the
+/// buffer or not: after a byte that leaves the buffer part full, at the
+/// smallest buffer, MFC's, and one that it overruns several times.
+#[test]
+fn number_array_bodies_store_alike_in_the_buffer_or_past_it() {
+    for buffer_size in [0, 16, 4096] {
+        for len in [0u32, 3, 1024, 1500, 5000] {
+            let values: Vec<u32> = (0..len).map(|i| i.wrapping_mul(0x0101_0103)).collect();
+            let mut out = Vec::new();
+            let options = Options {
+                buffer_size,
+                ..Options::default()
+            };
+            let mut ar = Archive::store_with(&mut out, options);
+            ar.write(&7u8).unwrap();
+            ar.write(&values).unwrap();
+            ar.close().unwrap();
+            let mut expected = vec![7];
+            expected.extend_from_slice(&u16::try_from(len).unwrap().to_le_bytes());
+            expected.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+            assert_eq!(out, expected, "{len} DWORDs, buffer {buffer_size}");
+        }
+    }
 }

@@ -243,17 +243,24 @@ fn a_64_kib_message_dripped_one_byte_at_a_time_is_parsed_a_few_times() {
     eprintln!("{parses} parses, {cpu:?} of CPU");
 }
 
+/// A `CStringArray` body of 648 ANSI strings of 100 'x' (spec 2.3 and 5: the
+/// count `88 02`, then `64` and the bytes of each): 65,450 bytes.
+fn hundred_byte_strings() -> Vec<u8> {
+    let mut bytes = hex("88 02");
+    for _ in 0..648 {
+        bytes.push(0x64);
+        bytes.extend_from_slice(&[b'x'; 100]);
+    }
+    bytes
+}
+
 #[test]
 fn a_64_kib_message_of_longer_strings_dripped_is_parsed_a_few_hundred_times() {
     // 648 ANSI strings of 100 'x' (`64` then the bytes): 65,450 bytes. A
     // string's length prefix says how long it is, but the strings after it
     // are only known to need a byte each, so parses advance more slowly here:
     // the worst case of the rule (strings of about a hundred bytes).
-    let mut bytes = hex("88 02");
-    for _ in 0..648 {
-        bytes.push(0x64);
-        bytes.extend_from_slice(&[b'x'; 100]);
-    }
+    let bytes = hundred_byte_strings();
     assert_eq!(bytes.len(), 65_450);
     let (strings, parses, cpu) = drip_strings(&bytes, 300);
     assert_eq!(strings.len(), 648);
@@ -448,11 +455,7 @@ fn a_dripped_message_goes_on_from_the_elements_it_had_read() {
     // one it stopped in). A retry now goes on from the elements it had
     // read: each string is loaded once, plus once per retry for the string
     // a retry stops in.
-    let mut bytes = hex("88 02");
-    for _ in 0..648 {
-        bytes.push(0x64);
-        bytes.extend_from_slice(&[b'x'; 100]);
-    }
+    let bytes = hundred_byte_strings();
     LOADS.with(|n| n.set(0));
     let (strings, calls) = drip(&bytes, Options::default(), |ar| ar.read::<Vec<Counted>>());
     let strings = strings.unwrap();
