@@ -19,8 +19,8 @@ use crate::sys::{self, Interest, Interrupter, Waker, Woken};
 /// deadlines and cancellation. The socket is in non-blocking mode, but for a
 /// stream socket whose receives wait in `recv(2)` ([`receive`](Self::receive)):
 /// there its other calls pass `MSG_DONTWAIT` ([`sys::SEND_FLAGS`],
-/// [`sys::RECV_FLAGS`]), or put it back in non-blocking mode first
-/// ([`nonblocking_descriptor`](Self::nonblocking_descriptor)).
+/// [`sys::RECV_FLAGS`]), or run in non-blocking mode
+/// ([`without_waiting`](Self::without_waiting)).
 #[derive(Debug)]
 pub(crate) struct Base {
     pub(crate) socket: socket2::Socket,
@@ -56,6 +56,7 @@ impl Base {
     /// kind, with the same options and requested local address: a connect that
     /// failed leaves a socket that must not be connected again.
     pub(crate) fn renew(&self) -> io::Result<()> {
+        let _mode = self.control.mode();
         if !sys::renew(&self.socket, || self.fresh_socket())? {
             return Ok(());
         }
@@ -184,34 +185,52 @@ impl Base {
     /// cancel is either seen here or finds the thread registered. Nothing is
     /// read when `recv(2)` is interrupted, so the socket stays usable.
     fn receive_in_kernel(&self, buf: &mut [u8], interrupter: Interrupter) -> io::Result<usize> {
+        self.blocking_descriptor()?;
+        let _receiving = self.control.enter_receive(interrupter);
+        loop {
+            self.check_cancelled()?;
+            seam::before_recv();
+            match self.socket.recv(sys::as_uninit(buf)) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Puts the descriptor in blocking mode for a receive that waits in
+    /// `recv(2)`, unless it is already: under the mode lock, so never while
+    /// a call that cannot say "do not wait" runs
+    /// ([`without_waiting`](Self::without_waiting)). A receive that sees the
+    /// flag set while such a call has just cleared it finds the descriptor in
+    /// non-blocking mode: its `recv(2)` answers `WouldBlock`, and it waits in
+    /// `poll(2)` instead.
+    fn blocking_descriptor(&self) -> io::Result<()> {
+        if self.control.kernel_waits.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let _mode = self.control.mode();
         if !self.control.kernel_waits.load(Ordering::Relaxed) {
             self.socket.set_nonblocking(false)?;
             self.control.kernel_waits.store(true, Ordering::Relaxed);
         }
-        let ticket = self.control.enter_receive(interrupter);
-        let result = loop {
-            if let Err(e) = self.check_cancelled() {
-                break Err(e);
-            }
-            seam::before_recv();
-            match self.socket.recv(sys::as_uninit(buf)) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => break other,
-            }
-        };
-        self.control.leave_receive(ticket);
-        result
+        Ok(())
     }
 
-    /// Puts the descriptor back in non-blocking mode if a receive left it in
-    /// blocking mode: for the calls that have no flag to say "do not wait"
-    /// (`accept(2)`, `connect(2)`), and for a socket leaving sockarc.
-    pub(crate) fn nonblocking_descriptor(&self) -> io::Result<()> {
+    /// Runs `call` with the descriptor in non-blocking mode, putting it back
+    /// there if a receive left it in blocking mode: for the calls that have
+    /// no flag to say "do not wait" (`accept(2)`, `connect(2)`), and for a
+    /// socket leaving sockarc. The mode lock is held throughout, so no
+    /// receive puts the descriptor in blocking mode while `call` runs.
+    pub(crate) fn without_waiting<T>(
+        &self,
+        call: impl FnOnce(&socket2::Socket) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let _mode = self.control.mode();
         if self.control.kernel_waits.load(Ordering::Relaxed) {
             self.socket.set_nonblocking(true)?;
             self.control.kernel_waits.store(false, Ordering::Relaxed);
         }
-        Ok(())
+        call(&self.socket)
     }
 
     /// The socket, leaving sockarc (`Detach`): in non-blocking mode, as it
@@ -219,7 +238,7 @@ impl Base {
     pub(crate) fn into_socket2(self) -> socket2::Socket {
         // Setting the mode of an open socket does not fail; if it ever did,
         // the new owner would find it in blocking mode, which it can change.
-        let _ = self.nonblocking_descriptor();
+        let _ = self.without_waiting(|_| Ok(()));
         self.socket
     }
 

@@ -40,8 +40,13 @@ pub(crate) struct Control {
     pub(crate) read_drained: AtomicBool,
     /// The descriptor is in blocking mode, so that a receive waits in
     /// `recv(2)` itself; every other call passes its own no-wait flag, or puts
-    /// the descriptor back in non-blocking mode first.
+    /// the descriptor back in non-blocking mode first. Written only under
+    /// [`mode`](Self::mode).
     pub(crate) kernel_waits: AtomicBool,
+    /// Held while the descriptor's mode changes, and while a call that has no
+    /// no-wait flag (`accept(2)`, `connect(2)`) runs: no receive puts the
+    /// descriptor in blocking mode under such a call.
+    mode: Mutex<()>,
     waiters: Mutex<Waiters>,
     /// Notified when a receive leaves while a cancel waits for it.
     left: Condvar,
@@ -62,11 +67,21 @@ struct Waiters {
     cancels_waiting: usize,
 }
 
-/// A receive registered with [`Control::enter_receive`], to be passed to
-/// [`Control::leave_receive`].
+/// A receive registered with [`Control::enter_receive`]. Dropping it ends
+/// the registration, also when the receive unwinds, so a cancel never
+/// interrupts a thread that has left the receive (or exited).
 #[derive(Debug)]
 #[must_use]
-pub(crate) struct Ticket(u64);
+pub(crate) struct Receiving<'c> {
+    control: &'c Control,
+    ticket: u64,
+}
+
+impl Drop for Receiving<'_> {
+    fn drop(&mut self) {
+        self.control.leave_receive(self.ticket);
+    }
+}
 
 impl Control {
     pub(crate) fn new() -> Self {
@@ -75,10 +90,16 @@ impl Control {
             nonblocking: AtomicBool::new(false),
             read_drained: AtomicBool::new(false),
             kernel_waits: AtomicBool::new(false),
+            mode: Mutex::new(()),
             waiters: Mutex::new(Waiters::default()),
             left: Condvar::new(),
             timeouts: std::array::from_fn(|_| AtomicU64::new(NO_TIMEOUT)),
         }
+    }
+
+    /// The lock on the descriptor's mode (see [`mode`](Self::mode)).
+    pub(crate) fn mode(&self) -> MutexGuard<'_, ()> {
+        self.mode.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn waiters(&self) -> MutexGuard<'_, Waiters> {
@@ -112,19 +133,22 @@ impl Control {
 
     /// Registers a thread about to receive in `recv(2)` itself, so a cancel
     /// interrupts it.
-    pub(crate) fn enter_receive(&self, interrupter: Interrupter) -> Ticket {
+    pub(crate) fn enter_receive(&self, interrupter: Interrupter) -> Receiving<'_> {
         let mut waiters = self.waiters();
         let ticket = waiters.next_ticket;
         waiters.next_ticket += 1;
         waiters.receiving.push((ticket, interrupter));
-        Ticket(ticket)
+        Receiving {
+            control: self,
+            ticket,
+        }
     }
 
-    /// Ends what [`enter_receive`](Self::enter_receive) registered, and tells
-    /// a cancel waiting for it.
-    pub(crate) fn leave_receive(&self, ticket: Ticket) {
+    /// Ends what [`enter_receive`](Self::enter_receive) registered under
+    /// `ticket`, and tells a cancel waiting for it.
+    fn leave_receive(&self, ticket: u64) {
         let mut waiters = self.waiters();
-        if let Some(at) = waiters.receiving.iter().position(|r| r.0 == ticket.0) {
+        if let Some(at) = waiters.receiving.iter().position(|r| r.0 == ticket) {
             waiters.receiving.swap_remove(at);
         }
         if waiters.cancels_waiting > 0 {

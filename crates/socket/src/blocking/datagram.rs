@@ -109,7 +109,7 @@ impl DatagramSocket {
     pub fn receive_from(&self, buf: &mut [u8]) -> io::Result<Datagram> {
         let (len, flags, from) = self.base.blocking(Op::Read, Interest::Read, |s| {
             let mut bufs = [MaybeUninitSlice::new(sys::as_uninit(buf))];
-            s.recv_from_vectored_with_flags(&mut bufs, 0)
+            s.recv_from_vectored_with_flags(&mut bufs, sys::RECV_FLAGS)
         })?;
         // A truncated datagram filled the buffer. (Winsock reports it as
         // WSAEMSGSIZE, which socket2 turns into the flag, with no count.)

@@ -89,7 +89,7 @@ impl SocketBuilder {
 /// other call passes `MSG_DONTWAIT`); a cancel interrupts it with `SIGURG`.
 /// For that, the first such receive installs a handler of `SIGURG` that does
 /// nothing (`sigaction(2)`, without `SA_RESTART`), unless the program has one
-/// of its own, and a thread that blocks `SIGURG` is left out. Where the
+/// of its own or ignores the signal (`SIG_IGN`), and a thread that blocks `SIGURG` is left out. Where the
 /// signal is not available so, receives wait in `poll(2)` beside a wake-up
 /// pipe, as every call with a timeout does, and as every call does on
 /// Windows. A program that sets a `SIGURG` handler of its own after that
@@ -168,10 +168,9 @@ impl Socket {
     /// # Errors
     /// As [`accept`](Self::accept).
     pub fn accept_from(&self) -> io::Result<(Socket, SocketAddr)> {
-        self.base.nonblocking_descriptor()?;
-        let (socket, peer) = self
-            .base
-            .blocking(Op::Accept, Interest::Read, |s| s.accept())?;
+        let (socket, peer) = self.base.blocking(Op::Accept, Interest::Read, |_| {
+            self.base.without_waiting(socket2::Socket::accept)
+        })?;
         Ok((Socket::from_socket2(socket)?, canonical(peer)?))
     }
 
@@ -252,8 +251,7 @@ impl Socket {
     }
 
     fn connect_to(&self, target: &SockAddr, deadline: Option<Instant>) -> io::Result<()> {
-        self.base.nonblocking_descriptor()?;
-        match self.base.socket.connect(target) {
+        match self.base.without_waiting(|s| s.connect(target)) {
             Ok(()) => Ok(()),
             Err(e) if sys::is_in_progress(&e) => {
                 if self.base.is_nonblocking() {

@@ -140,22 +140,32 @@ fn current_handler() -> Option<usize> {
 }
 
 /// Installs sockarc's handler of [`INTERRUPT`] (`sigaction(2)`, no
-/// `SA_RESTART`) the first time it is asked, unless the process handles the
-/// signal itself; whether it is installed.
+/// `SA_RESTART`) the first time it is asked, unless the process has chosen
+/// what the signal does itself (a handler, or `SIG_IGN`); whether it is
+/// installed. The handler is put in place and the one it replaced read back
+/// in the same call; if that one was not the default, it goes back, so a
+/// handler the program installed meanwhile is never lost.
 fn handler_installed() -> bool {
     static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *INSTALLED.get_or_init(|| {
-        if !matches!(current_handler(), Some(libc::SIG_DFL | libc::SIG_IGN)) {
-            return false;
-        }
         // SAFETY: `action` is fully initialised (zeroed, an empty mask, the
-        // handler) before the call, which only reads it.
+        // handler) before the calls, which only read it; a zeroed sigaction
+        // is a valid out-parameter for the action replaced, which the second
+        // call only reads.
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
             libc::sigemptyset(&mut action.sa_mask);
             action.sa_flags = 0;
-            libc::sigaction(INTERRUPT, &action, std::ptr::null_mut()) == 0
+            let mut replaced: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(INTERRUPT, &action, &mut replaced) != 0 {
+                return false;
+            }
+            if replaced.sa_sigaction != libc::SIG_DFL {
+                libc::sigaction(INTERRUPT, &replaced, std::ptr::null_mut());
+                return false;
+            }
+            true
         }
     })
 }
