@@ -6,6 +6,37 @@ use std::io::{self, Read, Write};
 
 use mfc_layout::Layout;
 
+/// A layout's error about a file, named in the message, the error kept as
+/// its source.
+#[derive(Debug)]
+struct InFile {
+    file: String,
+    error: mfc_layout::Error,
+}
+
+impl std::fmt::Display for InFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.error)
+    }
+}
+
+impl std::error::Error for InFile {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// `error`, about `file`, as the I/O error the commands return.
+fn in_file(file: &str, error: mfc_layout::Error) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        InFile {
+            file: file.to_owned(),
+            error,
+        },
+    )
+}
+
 /// The most a document or its JSON may be: a document, not a disk image.
 const FILE_LIMIT: u64 = 1 << 30;
 
@@ -36,8 +67,7 @@ fn read_input(path: &str) -> io::Result<Vec<u8>> {
 fn load_layout(path: &str) -> io::Result<Layout> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| io::Error::new(e.kind(), format!("read layout {path}: {e}")))?;
-    Layout::parse(&text, path)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    Layout::parse(&text, path).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// `sockarc decode --layout L FILE`: JSON on standard output.
@@ -49,7 +79,7 @@ pub fn decode(layout: &str, file: &str) -> io::Result<()> {
         .decode_to_writer(&bytes, &mut out, true)
         .map_err(|e| match e {
             mfc_layout::Error::Output(e) => e,
-            e => io::Error::new(io::ErrorKind::InvalidData, format!("{file}: {e}")),
+            e => in_file(file, e),
         })?;
     writeln!(out)?;
     out.flush()
@@ -62,9 +92,7 @@ pub fn encode(layout: &str, json: &str, output: Option<&str>) -> io::Result<()> 
     let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
         io::Error::new(io::ErrorKind::InvalidData, format!("{json}: not JSON: {e}"))
     })?;
-    let bytes = layout
-        .encode(&value)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{json}: {e}")))?;
+    let bytes = layout.encode(&value).map_err(|e| in_file(json, e))?;
     match output {
         Some(path) => std::fs::write(path, bytes)
             .map_err(|e| io::Error::new(e.kind(), format!("write {path}: {e}"))),

@@ -134,8 +134,36 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     /// Runs `f` one nesting level deeper, refusing to pass
     /// [`Limits::max_depth`](crate::Limits::max_depth), on more stack when
-    /// little is left (see [`STACK_RED_ZONE`]).
-    pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    /// little is left: what collections and objects load their contents
+    /// in, and what a [`Load`](crate::Load) that reaches itself other than
+    /// through an object pointer (a body inside a body) must load in too, so
+    /// that a hostile input nests no deeper than the limit and overflows no
+    /// stack.
+    ///
+    /// ```
+    /// use mfc_archive::{Archive, Error, Limits, Options};
+    ///
+    /// // A list as a WORD flag, then the rest of the list if it is not 0.
+    /// fn list(ar: &mut mfc_archive::Loading<'_>) -> mfc_archive::Result<usize> {
+    ///     if ar.read::<u16>()? == 0 {
+    ///         return Ok(0);
+    ///     }
+    ///     ar.nested(|ar| list(ar).map(|rest| rest + 1))
+    /// }
+    /// let bytes = [1, 0, 1, 0, 1, 0, 0, 0];
+    /// assert_eq!(list(&mut Archive::load(&bytes[..]))?, 3);
+    /// let shallow = Options {
+    ///     limits: Limits { max_depth: 2, ..Limits::default() },
+    ///     ..Options::default()
+    /// };
+    /// let err = list(&mut Archive::load_with(&bytes[..], shallow)).unwrap_err();
+    /// assert!(matches!(err, Error::LimitExceeded { what: "nesting depth", .. }));
+    /// # Ok::<(), mfc_archive::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] one level past the limit, or what `f` returns.
+    pub fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let depth = self.bounds.depth;
         self.check_limit(
             self.offset(),

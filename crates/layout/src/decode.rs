@@ -9,9 +9,9 @@ use mfc_archive::{
     ClassRegistry, Error, Loading, MfcString, ObjectRef, RuntimeClass, Time, VERSIONABLE_SCHEMA,
 };
 
-use crate::model::{Class, Count, Model, Operand, Record, Type};
+use crate::model::{Class, Count, Model, Record, Type};
 use crate::scalar::Scalar;
-use crate::value::{body_class, field, Fields, LayoutObject, Value};
+use crate::value::{body_class, condition_holds, integer, Fields, LayoutObject, Value};
 
 /// Bytes read at a time for counted raw bytes, so that a count the input
 /// does not back costs no more memory than the bytes that came.
@@ -85,14 +85,7 @@ impl Decoder {
         let mut fields = Fields::with_capacity(record.0.len());
         for f in &record.0 {
             if let Some(condition) = &f.condition {
-                let left = match &condition.operand {
-                    Operand::Schema => schema.map(i128::from),
-                    Operand::Field(name) => integer(&fields, name),
-                };
-                if !condition
-                    .comparison
-                    .holds(left.unwrap_or(0), condition.value)
-                {
+                if !condition_holds(condition, &fields, schema) {
                     continue;
                 }
             }
@@ -134,7 +127,11 @@ impl Decoder {
                 }
                 Value::Scalar(Scalar::Bytes(bytes))
             }
-            Type::Struct(name, record) => Value::Record(self.record(ar, record, schema, name)?),
+            // A struct or body nests in the archive's depth count, as
+            // objects do: a layout may reach a class from its own body.
+            Type::Struct(name, record) => {
+                Value::Record(ar.nested(|ar| self.record(ar, record, schema, name))?)
+            }
             Type::Array { count, element } => {
                 let n = count_of(ar, count, fields)?;
                 let mut items = Vec::new();
@@ -176,7 +173,11 @@ impl Decoder {
                     });
                 };
                 let declared = self.model.class(class);
-                Value::Record(self.record(ar, &declared.fields, Some(schema), &declared.name)?)
+                Value::Record(
+                    ar.nested(|ar| {
+                        self.record(ar, &declared.fields, Some(schema), &declared.name)
+                    })?,
+                )
             }
             Type::Class => {
                 let offset = ar.offset();
@@ -206,14 +207,6 @@ fn accept_schema(declared: &Class, schema: u16, offset: u64) -> mfc_archive::Res
         expected: u32::from(declared.default_schema()),
         found: u32::from(schema),
     })
-}
-
-/// An earlier field's value as an integer.
-fn integer(fields: &Fields, name: &str) -> Option<i128> {
-    match field(fields, name) {
-        Some(Value::Scalar(scalar)) => scalar.integer(),
-        _ => None,
-    }
 }
 
 /// How many elements follow, read from the stream or taken from an earlier

@@ -18,9 +18,9 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::Error;
-use crate::model::{Count, Model, Operand, Record, Type};
+use crate::model::{Count, Model, Record, Type};
 use crate::scalar::{unhex, Scalar};
-use crate::value::{body_class, field, Fields, LayoutObject, Value};
+use crate::value::{body_class, condition_holds, integer, Fields, LayoutObject, Value};
 
 /// The JSON of decoded values, written as it is walked (to text or to a
 /// `serde_json::Value` alike): each object whole the first time, as a
@@ -240,28 +240,17 @@ impl FromJson {
             if !key.starts_with('$') && !record.0.iter().any(|f| f.name.as_ref() == key) {
                 return Err(Self::error(
                     path,
-                    format!("field {key} is not in the layout here"),
+                    format!("field {key:?} is not in the layout here"),
                 ));
             }
         }
         let mut fields = Fields::with_capacity(record.0.len());
         for f in &record.0 {
             let here = format!("{path}.{}", f.name);
-            let present = match &f.condition {
-                None => true,
-                Some(condition) => {
-                    let left = match &condition.operand {
-                        Operand::Schema => schema.map(i128::from),
-                        Operand::Field(name) => match field(&fields, name) {
-                            Some(Value::Scalar(s)) => s.integer(),
-                            _ => None,
-                        },
-                    };
-                    condition
-                        .comparison
-                        .holds(left.unwrap_or(0), condition.value)
-                }
-            };
+            let present = f
+                .condition
+                .as_ref()
+                .is_none_or(|condition| condition_holds(condition, &fields, schema));
             match (present, map.get(f.name.as_ref())) {
                 (true, Some(value)) => {
                     let value = self.value(&f.ty, value, &fields, schema, &here)?;
@@ -375,7 +364,7 @@ impl FromJson {
             .model
             .by_name
             .get(name)
-            .ok_or_else(|| Self::error(path, format!("class {name} is not in the layout")))?;
+            .ok_or_else(|| Self::error(path, format!("class {name:?} is not in the layout")))?;
         if let Some(only) = only.filter(|&only| only != class) {
             return Err(Self::error(
                 path,
@@ -482,13 +471,9 @@ fn list<'j>(json: &'j Json, path: &str) -> Result<&'j Vec<Json>, Error> {
 fn check_count(count: &Count, len: usize, fields: &Fields, path: &str) -> Result<(), Error> {
     let expected = match count {
         Count::Fixed(n) => Some((*n, "the layout's count".to_owned())),
-        Count::Field(name) => match field(fields, name) {
-            Some(Value::Scalar(s)) => s
-                .integer()
-                .and_then(|n| u64::try_from(n).ok())
-                .map(|n| (n, format!("field {name}"))),
-            _ => None,
-        },
+        Count::Field(name) => integer(fields, name)
+            .and_then(|n| u64::try_from(n).ok())
+            .map(|n| (n, format!("field {name}"))),
         Count::Word | Count::Dword | Count::WriteCount => None,
     };
     match expected {

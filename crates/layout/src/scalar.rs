@@ -331,12 +331,13 @@ fn serialize_string<S: Serializer>(
         }
     } else {
         let bytes = s.as_ansi().unwrap_or_default();
-        let text = match std::str::from_utf8(bytes) {
-            // ASCII is the same text in every ANSI code page.
-            Ok(text) if bytes.is_ascii() && code_page.is_ascii_compatible() => {
-                Some(Cow::Borrowed(text))
-            }
-            _ => code_page
+        // ASCII is the same text in every ASCII-compatible code page.
+        let ascii = (bytes.is_ascii() && code_page.is_ascii_compatible())
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten();
+        let text = match ascii {
+            Some(text) => Some(Cow::Borrowed(text)),
+            None => code_page
                 .decode_without_bom_handling_and_without_replacement(bytes)
                 // Only text that encodes back to the same bytes is shown as text.
                 .filter(|text| code_page.encode(text).0.as_ref() == bytes),
@@ -383,7 +384,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&format!("{byte:02X}"));
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xF)]));
     }
     out
 }

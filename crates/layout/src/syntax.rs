@@ -199,8 +199,9 @@ pub(crate) fn parse(text: &str, source: &str) -> Result<Model, Error> {
         classes.push(Class::new(Arc::clone(name), schemas, fields));
     }
     let document = resolver.record(&raw.document, false)?;
+    let mut min_size = MinSize::new(&classes);
     for (line, key, element) in &resolver.body_elements {
-        if min_size(element, &classes) == Some(0) {
+        if min_size.of(element) == Some(0) {
             return Err(at(
                 *line,
                 format!("{key}: an element type that can take no bytes (a class body whose fields may all be absent) would let a count cost time without input"),
@@ -432,7 +433,7 @@ impl Resolver<'_> {
         let raw =
             raw.ok_or_else(|| self.error(line, format!("expected {key} = the element type")))?;
         let ty = self.type_ref(raw, earlier, line)?;
-        match min_size(&ty, &[]) {
+        match MinSize::new(&[]).of(&ty) {
             Some(0) => {
                 return Err(self.error(
                     line,
@@ -629,62 +630,80 @@ fn parse_number(text: &str) -> Option<i128> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// The fewest bytes a value of `ty` takes; `None` when that depends on a
-/// class's body and `classes` does not have it yet.
-fn min_size(ty: &Type, classes: &[Class]) -> Option<u64> {
-    Some(match ty {
-        Type::Scalar(s) => match s {
-            ScalarType::U8 | ScalarType::I8 | ScalarType::Char | ScalarType::CppBool => 1,
-            ScalarType::U16 | ScalarType::I16 | ScalarType::Count => 2,
-            ScalarType::U32 | ScalarType::I32 | ScalarType::F32 | ScalarType::Bool => 4,
-            ScalarType::U64 | ScalarType::I64 | ScalarType::F64 => 8,
-        },
-        Type::String(_) => 1,
-        Type::Time(_) => 4,
-        Type::Bytes(count) => count_size(count, 1),
-        Type::Struct(_, record) => record_size(record, classes)?,
-        Type::Array { count, element } => count_size(count, min_size(element, classes)?),
-        Type::Map { count, key, value } => {
-            count_size(count, min_size(key, classes)? + min_size(value, classes)?)
+/// The fewest bytes a value of a type takes, each class body's worked out
+/// once. Without the classes (while they are being read), a body's is not
+/// known yet.
+struct MinSize<'c> {
+    classes: &'c [Class],
+    /// Each class body's, once worked out.
+    bodies: Vec<Option<u64>>,
+    /// The classes whose bodies are being worked out: a class reached again
+    /// through its own fields counts 1 there, which keeps the walk finite
+    /// (it can only be reached so unconditionally in a document that never
+    /// ends, so the sum stays a lower bound).
+    visiting: Vec<bool>,
+}
+
+impl<'c> MinSize<'c> {
+    fn new(classes: &'c [Class]) -> Self {
+        MinSize {
+            classes,
+            bodies: vec![None; classes.len()],
+            visiting: vec![false; classes.len()],
         }
-        Type::Object(_) | Type::Class => 2,
-        // A body of a fixed class is its fields; one whose class a field
-        // names follows a class tag, which takes two bytes.
-        Type::Body(BodyClass::Fixed(class)) => match classes.get(*class) {
-            // A class that reaches itself through bodies takes at least
-            // what it takes before that; 1 keeps the walk finite.
-            Some(class) if !classes.is_empty() => record_size_guarded(&class.fields, classes, 8)?,
-            _ => return None,
-        },
-        Type::Body(BodyClass::From(_)) => 0,
-    })
-}
-
-fn record_size(record: &Record, classes: &[Class]) -> Option<u64> {
-    record
-        .0
-        .iter()
-        .filter(|f| f.condition.is_none())
-        .map(|f| min_size(&f.ty, classes))
-        .sum()
-}
-
-/// [`record_size`] for a class body, `depth` bodies deep at most.
-fn record_size_guarded(record: &Record, classes: &[Class], depth: u32) -> Option<u64> {
-    if depth == 0 {
-        return Some(1);
     }
-    record
-        .0
-        .iter()
-        .filter(|f| f.condition.is_none())
-        .map(|f| match &f.ty {
-            Type::Body(BodyClass::Fixed(class)) => classes
-                .get(*class)
-                .and_then(|c| record_size_guarded(&c.fields, classes, depth - 1)),
-            ty => min_size(ty, classes),
+
+    /// The fewest bytes a value of `ty` takes; `None` when that depends on a
+    /// class body not known yet. Sums saturate: a layout's sizes are its
+    /// author's numbers.
+    fn of(&mut self, ty: &Type) -> Option<u64> {
+        Some(match ty {
+            Type::Scalar(s) => match s {
+                ScalarType::U8 | ScalarType::I8 | ScalarType::Char | ScalarType::CppBool => 1,
+                ScalarType::U16 | ScalarType::I16 | ScalarType::Count => 2,
+                ScalarType::U32 | ScalarType::I32 | ScalarType::F32 | ScalarType::Bool => 4,
+                ScalarType::U64 | ScalarType::I64 | ScalarType::F64 => 8,
+            },
+            Type::String(_) => 1,
+            Type::Time(_) => 4,
+            Type::Bytes(count) => count_size(count, 1),
+            Type::Struct(_, record) => self.record(record)?,
+            Type::Array { count, element } => count_size(count, self.of(element)?),
+            Type::Map { count, key, value } => {
+                count_size(count, self.of(key)?.saturating_add(self.of(value)?))
+            }
+            Type::Object(_) | Type::Class => 2,
+            Type::Body(BodyClass::Fixed(class)) => self.body(*class)?,
+            // A body whose class an earlier field names may be of any class;
+            // the class tag before it is that field's, not the body's.
+            Type::Body(BodyClass::From(_)) => 0,
         })
-        .sum()
+    }
+
+    /// The fewest bytes of the fields that are always there.
+    fn record(&mut self, record: &Record) -> Option<u64> {
+        record
+            .0
+            .iter()
+            .filter(|f| f.condition.is_none())
+            .try_fold(0u64, |sum, f| Some(sum.saturating_add(self.of(&f.ty)?)))
+    }
+
+    /// The fewest bytes of a body of `class`.
+    fn body(&mut self, class: usize) -> Option<u64> {
+        let fields = &self.classes.get(class)?.fields;
+        if let Some(size) = self.bodies[class] {
+            return Some(size);
+        }
+        if self.visiting[class] {
+            return Some(1);
+        }
+        self.visiting[class] = true;
+        let size = stacker::maybe_grow(64 << 10, 1 << 20, || self.record(fields));
+        self.visiting[class] = false;
+        self.bodies[class] = size;
+        size
+    }
 }
 
 fn count_size(count: &Count, element: u64) -> u64 {

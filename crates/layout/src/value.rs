@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use mfc_archive::{Object, ObjectRef, RuntimeClass, Storing};
 
-use crate::model::{BodyClass, Count, Model, Record, Type};
+use crate::model::{BodyClass, Condition, Count, Model, Operand, Record, Type};
 use crate::scalar::Scalar;
 
 /// One value of a field.
@@ -39,6 +39,28 @@ pub(crate) fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
         .iter()
         .find(|(n, _)| n.as_ref() == name)
         .map(|(_, v)| v)
+}
+
+/// An earlier field's value as an integer: what counts and conditions
+/// read.
+pub(crate) fn integer(fields: &Fields, name: &str) -> Option<i128> {
+    match field(fields, name) {
+        Some(Value::Scalar(scalar)) => scalar.integer(),
+        _ => None,
+    }
+}
+
+/// Whether a field's `condition` holds, given the fields before it and the
+/// schema of the object they belong to: decoding and both JSON directions
+/// alike. A field or schema that is not there counts as 0.
+pub(crate) fn condition_holds(condition: &Condition, fields: &Fields, schema: Option<u16>) -> bool {
+    let left = match &condition.operand {
+        Operand::Schema => schema.map(i128::from),
+        Operand::Field(name) => integer(fields, name),
+    };
+    condition
+        .comparison
+        .holds(left.unwrap_or(0), condition.value)
 }
 
 /// The class a body written directly is of, and the schema it counts as

@@ -28,12 +28,15 @@ fn round_trip(layout: &Layout, bytes: &[u8], expected: &Value) {
         .unwrap_or_else(|e| panic!("{bytes:02X?}: {e}"));
     assert_eq!(&json["v"], expected, "{bytes:02X?}");
     assert_eq!(layout.encode(&json).expect("encodes"), bytes, "{json}");
-    // The streaming writer gives the same JSON.
-    let mut text = Vec::new();
-    layout
-        .decode_to_writer(bytes, &mut text, false)
-        .expect("writes");
-    assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), json);
+    // The streaming writer gives the same JSON, compact and pretty (what
+    // `sockarc decode` prints).
+    for pretty in [false, true] {
+        let mut text = Vec::new();
+        layout
+            .decode_to_writer(bytes, &mut text, pretty)
+            .expect("writes");
+        assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), json);
+    }
 }
 
 const CAGE: &str =
@@ -371,7 +374,7 @@ fn json_that_does_not_fit_is_refused_with_its_path() {
         ),
         (
             json!({ "n": 0, "items": [], "who": null, "extra": 1 }),
-            "$: field extra is not in the layout here",
+            "$: field \"extra\" is not in the layout here",
         ),
     ];
     for (json, expected) in cases {
@@ -418,4 +421,62 @@ fn a_decode_error_keeps_the_archive_error_as_its_source() {
         (archive.cause(), archive.offset()),
         (mfc_archive::Cause::EndOfFile, 0)
     );
+}
+
+#[test]
+fn a_body_that_holds_its_own_class_nests_no_deeper_than_the_limit() {
+    // A linked list written as bodies: a WORD, then, unless it is 0, the
+    // next node's body. 100,000 nodes is past max_depth (4,096 by default):
+    // the decode stops there with an error instead of exhausting the stack.
+    let classes = "[classes.CNode]\nfields = [ { name = \"more\", type = \"WORD\" }, \
+        { name = \"next\", type = \"body\", class = \"CNode\", if = \"more != 0\" } ]\n";
+    let layout = one_field("ansi", "type = \"body\", class = \"CNode\"", classes);
+    let mut bytes = hex("01 00").repeat(100_000);
+    bytes.extend_from_slice(&hex("00 00"));
+    let error = layout.decode(&bytes).unwrap_err().to_string();
+    assert!(error.contains("nesting depth"), "{error}");
+    // Within the limit, the nodes come back.
+    let json = layout.decode(&hex("01 00 01 00 00 00")).unwrap();
+    assert_eq!(json["v"]["next"]["next"]["more"], json!(0));
+}
+
+#[test]
+fn hostile_layouts_are_read_without_overflow() {
+    // A class whose array elements are its own bodies: its fewest bytes are
+    // the count's, worked out once.
+    let classes = "[classes.CA]\nfields = [ { name = \"items\", type = \"array\", \
+        count = \"WORD\", of = { type = \"body\", class = \"CA\" } } ]\n";
+    let layout = one_field("ansi", "type = \"body\", class = \"CA\"", classes);
+    assert_eq!(
+        layout.decode(&hex("00 00")).unwrap()["v"]["items"],
+        json!([])
+    );
+    // 20,000 classes, each an array of the next one's bodies: deeper than
+    // the stack holds frame by frame.
+    let mut chain = String::new();
+    for i in 0..20_000 {
+        chain.push_str(&format!(
+            "[classes.C{i}]\nfields = [ {{ name = \"items\", type = \"array\", count = \"WORD\", \
+             of = {{ type = \"body\", class = \"C{}\" }} }} ]\n",
+            i + 1
+        ));
+    }
+    chain.push_str("[classes.C20000]\nfields = [ { name = \"x\", type = \"BYTE\" } ]\n");
+    let layout = one_field("ansi", "type = \"body\", class = \"C0\"", &chain);
+    assert_eq!(
+        layout.decode(&hex("00 00")).unwrap()["v"]["items"],
+        json!([])
+    );
+    // Sizes past u64 saturate rather than overflow: three fields of 2^63 - 1
+    // bytes (TOML's largest integer) in an array's element.
+    let big = "[structs.Big]\nfields = [ \
+        { name = \"a\", type = \"bytes\", size = 9223372036854775807 }, \
+        { name = \"b\", type = \"bytes\", size = 9223372036854775807 }, \
+        { name = \"c\", type = \"bytes\", size = 9223372036854775807 } ]\n";
+    let layout = one_field(
+        "ansi",
+        "type = \"array\", count = \"WORD\", of = { type = \"Big\" }",
+        big,
+    );
+    assert_eq!(layout.decode(&hex("00 00")).unwrap()["v"], json!([]));
 }
