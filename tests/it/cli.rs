@@ -101,11 +101,19 @@ fn text_the_code_page_cannot_hold_is_refused_unless_lossy() {
 
 #[test]
 fn connect_errors_name_the_host_and_port() {
-    // A port nothing listens on: bound, then closed.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+    // A bound socket that does not listen refuses connections, and holds its
+    // port for the test's life (a port bound and closed could be taken by a
+    // test running beside this one: it was, and the send succeeded).
+    let refusing =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    refusing
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = refusing
         .local_addr()
         .unwrap()
+        .as_socket()
+        .expect("an IPv4 address")
         .port();
     assert_eq!(
         failure(&["send", "127.0.0.1", &port.to_string(), "u32:1"]),
