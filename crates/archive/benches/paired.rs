@@ -295,58 +295,73 @@ fn block(variant: Variant, input: &Input, count: usize) -> Result<usize> {
         Variant::DecodeAnsi => decode(&input.ansi, ansi())?.len(),
         Variant::DecodeUnicode => decode(&input.unicode, Options::default())?.len(),
         Variant::DecodePostcard => postcard::from_bytes::<Vec<LogRecord>>(&input.postcard)?.len(),
-        Variant::WriteArchive => {
-            let mut ar = Archive::store_with(Discard, four_kib());
-            for _ in 0..count / input.values.len() {
-                for value in &input.values {
-                    ar.write(value)?;
-                }
-            }
-            ar.close()?;
-            count
-        }
-        Variant::WriteHand => {
-            let (mut buf, mut len, mut out) = ([0u8; 4096], 0, Discard);
-            for _ in 0..count / input.values.len() {
-                for value in &input.values {
-                    if len + 4 > buf.len() {
-                        out.write_all(&buf[..len])?;
-                        len = 0;
-                    }
-                    buf[len..len + 4].copy_from_slice(&value.to_le_bytes());
-                    len += 4;
-                }
-            }
-            out.write_all(&buf[..len])?;
-            count
-        }
-        Variant::ReadArchive => {
-            let mut ar = Archive::load_with(Endless::new(), four_kib());
-            let mut sum = 0u64;
-            for _ in 0..count {
-                sum += u64::from(ar.read::<u32>()?);
-            }
-            sum as usize
-        }
-        Variant::ReadHand => {
-            let (mut buf, mut pos, mut end, mut source) = ([0u8; 4096], 0, 0, Endless::new());
-            let mut sum = 0u64;
-            for _ in 0..count {
-                if end - pos < 4 {
-                    buf.copy_within(pos..end, 0);
-                    end -= pos;
-                    pos = 0;
-                    end += source.read(&mut buf[end..])?;
-                }
-                let mut value = [0; 4];
-                value.copy_from_slice(&buf[pos..pos + 4]);
-                pos += 4;
-                sum += u64::from(u32::from_le_bytes(value));
-            }
-            sum as usize
-        }
+        Variant::WriteArchive => write_archive(&input.values, count)?,
+        Variant::WriteHand => write_hand(&input.values, count)?,
+        Variant::ReadArchive => read_archive(count)?,
+        Variant::ReadHand => read_hand(count)?,
     };
     Ok(black_box(out))
+}
+
+// The `u32` loops each in a function of its own, so that how one compiles
+// (inlining, registers) does not change with the code around another.
+
+#[inline(never)]
+fn write_archive(values: &[u32], count: usize) -> Result<usize> {
+    let mut ar = Archive::store_with(Discard, four_kib());
+    for _ in 0..count / values.len() {
+        for value in values {
+            ar.write(value)?;
+        }
+    }
+    ar.close()?;
+    Ok(count)
+}
+
+#[inline(never)]
+fn write_hand(values: &[u32], count: usize) -> Result<usize> {
+    let (mut buf, mut len, mut out) = ([0u8; 4096], 0, Discard);
+    for _ in 0..count / values.len() {
+        for value in values {
+            if len + 4 > buf.len() {
+                out.write_all(&buf[..len])?;
+                len = 0;
+            }
+            buf[len..len + 4].copy_from_slice(&value.to_le_bytes());
+            len += 4;
+        }
+    }
+    out.write_all(&buf[..len])?;
+    Ok(count)
+}
+
+#[inline(never)]
+fn read_archive(count: usize) -> Result<usize> {
+    let mut ar = Archive::load_with(Endless::new(), four_kib());
+    let mut sum = 0u64;
+    for _ in 0..count {
+        sum += u64::from(ar.read::<u32>()?);
+    }
+    Ok(sum as usize)
+}
+
+#[inline(never)]
+fn read_hand(count: usize) -> Result<usize> {
+    let (mut buf, mut pos, mut end, mut source) = ([0u8; 4096], 0, 0, Endless::new());
+    let mut sum = 0u64;
+    for _ in 0..count {
+        if end - pos < 4 {
+            buf.copy_within(pos..end, 0);
+            end -= pos;
+            pos = 0;
+            end += source.read(&mut buf[end..])?;
+        }
+        let mut value = [0; 4];
+        value.copy_from_slice(&buf[pos..pos + 4]);
+        pos += 4;
+        sum += u64::from(u32::from_le_bytes(value));
+    }
+    Ok(sum as usize)
 }
 
 /// The CPU time this thread has used.

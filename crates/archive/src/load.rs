@@ -2,7 +2,7 @@
 //! reader erased for [`Load`] implementations, and reading values whole.
 //!
 //! The archive's state is in four parts, each kept by one file: the input
-//! (buffer and cursor, `load/input.rs`), what is being read whole and so may be
+//! (`load/buffer.rs`, filled by `load/input.rs`), what is being read whole and so may be
 //! undone (`load/undo.rs`), what the limits have counted (`counts.rs`), and the
 //! object load array (`objects.rs`).
 
@@ -14,11 +14,13 @@ use crate::objects::tables::{LoadMap, Slots};
 use crate::options::Options;
 use crate::Load;
 
+mod buffer;
 mod input;
 mod resume;
 mod undo;
 
-use input::{Cursor, INPUT_ENDED};
+use buffer::InBuffer;
+use input::INPUT_ENDED;
 use resume::Resume;
 use undo::Unit;
 
@@ -88,9 +90,8 @@ impl<'b> Source for dyn Read + 'b {
 /// # Ok::<(), mfc_archive::Error>(())
 /// ```
 pub struct LoadArchive<R: Read + ?Sized> {
-    buf: Box<[u8]>,
-    /// Where reading is in `buf` and in the stream.
-    at: Cursor,
+    /// The bytes received, and where reading is in them and in the stream.
+    buf: InBuffer,
     /// The value or message being read whole, if any.
     unit: Unit,
     /// Stream offset the last failed read needed bytes up to: a message retried
@@ -120,8 +121,8 @@ pub(crate) struct Bounds {
 impl<R: Read + ?Sized> std::fmt::Debug for LoadArchive<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadArchive")
-            .field("offset", &self.at.offset())
-            .field("buffered", &(self.at.received() - self.at.offset()))
+            .field("offset", &self.buf.offset())
+            .field("buffered", &self.buf.unread().len())
             .field("loaded", &self.objects.loaded())
             .finish_non_exhaustive()
     }
@@ -130,8 +131,7 @@ impl<R: Read + ?Sized> std::fmt::Debug for LoadArchive<R> {
 impl<R: Read> LoadArchive<R> {
     pub(crate) fn new(inner: R, options: Options) -> Self {
         LoadArchive {
-            buf: vec![0; options.effective_buffer_size()].into_boxed_slice(),
-            at: Cursor::default(),
+            buf: InBuffer::new(options.effective_buffer_size()),
             unit: Unit::Idle,
             wanted: 0,
             waiting_message: None,
@@ -169,7 +169,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     /// Bytes consumed so far: the offset of the next value in the stream.
     pub fn offset(&self) -> u64 {
-        self.at.offset()
+        self.buf.offset()
     }
 
     /// `true` when every byte taken from the reader has been consumed
@@ -315,7 +315,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         let mut done = 0;
         while done < len {
             if self.is_buffer_empty() {
-                let result = if len - done >= self.buf.len() && self.unit.is_abandoned() {
+                let result = if len - done >= self.buf.capacity() && self.unit.is_abandoned() {
                     self.read_direct(&mut buf[done..], start).map(|n| done += n)
                 } else {
                     self.refill(1, start, what)

@@ -2,7 +2,8 @@
 //! writer erased for [`Store`] implementations, flushing and closing.
 //!
 //! Its state is in two parts, each kept by one file: the output buffer
-//! (`store/output.rs`) and the object index map (`objects.rs`).
+//! (`store/buffer.rs`, written through `store/output.rs`) and the object
+//! index map (`objects.rs`).
 
 use std::io::Write;
 
@@ -10,7 +11,9 @@ use crate::error::{Error, Result};
 use crate::objects::tables::StoreMap;
 use crate::options::Options;
 use crate::Store;
+use buffer::OutBuffer;
 
+mod buffer;
 mod output;
 
 pub(crate) use output::PUT_WITH_MAX;
@@ -77,9 +80,7 @@ impl<'b> Sink for dyn Write + 'b {
 /// error (like `std::io::BufWriter`); call [`close`](Self::close) to see errors, or
 /// set [`Options::no_flush_on_drop`], or [`abort`](Self::abort).
 pub struct StoreArchive<W: Write + ?Sized> {
-    buf: Box<[u8]>,
-    /// Bytes of `buf` in use.
-    len: usize,
+    buf: OutBuffer,
     flushed: u64,
     pub(crate) map: StoreMap,
     options: Options,
@@ -90,8 +91,8 @@ pub struct StoreArchive<W: Write + ?Sized> {
 impl<W: Write + ?Sized> std::fmt::Debug for StoreArchive<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreArchive")
-            .field("offset", &(self.flushed + self.len as u64))
-            .field("buffered", &self.len)
+            .field("offset", &(self.flushed + self.buf.len() as u64))
+            .field("buffered", &self.buf.len())
             .field("stored", &self.map.stored())
             .finish_non_exhaustive()
     }
@@ -100,8 +101,7 @@ impl<W: Write + ?Sized> std::fmt::Debug for StoreArchive<W> {
 impl<W: Write> StoreArchive<W> {
     pub(crate) fn new(inner: W, options: Options) -> Self {
         StoreArchive {
-            buf: vec![0; options.effective_buffer_size()].into_boxed_slice(),
-            len: 0,
+            buf: OutBuffer::new(options.effective_buffer_size()),
             flushed: 0,
             map: StoreMap::default(),
             options,
@@ -129,7 +129,7 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
 
     /// Bytes stored so far, buffered or not: the offset the next value starts at.
     pub fn offset(&self) -> u64 {
-        self.flushed + self.len as u64
+        self.flushed + self.buf.len() as u64
     }
 
     /// The writer underneath (`CArchive::GetFile`). Bytes still in the buffer have
@@ -186,19 +186,19 @@ impl<W: Sink + ?Sized> StoreArchive<W> {
         W: Sized,
     {
         self.finished = true;
-        self.len = 0;
+        self.buf.clear();
     }
 }
 
 impl<W: Write + ?Sized> Drop for StoreArchive<W> {
     fn drop(&mut self) {
-        if self.finished || self.options.no_flush_on_drop || self.len == 0 {
+        if self.finished || self.options.no_flush_on_drop || self.buf.len() == 0 {
             return;
         }
         // Errors cannot be reported from drop; `close` is the way to see them.
         let _ = self
             .inner
-            .write_all(&self.buf[..self.len])
+            .write_all(self.buf.filled())
             .and_then(|()| self.inner.flush());
     }
 }

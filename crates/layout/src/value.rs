@@ -1,7 +1,7 @@
 //! A document's values as a layout reads them: a tree of records, lists and
 //! leaves, with objects as shared [`ObjectRef`]s so that a back-reference is
 //! the same object, as in MFC. Decoding builds it from bytes, encoding from
-//! JSON; [`write`] stores it.
+//! JSON; [`write()`] stores it.
 
 use std::any::Any;
 use std::fmt;

@@ -1,5 +1,5 @@
-//! The loading archive's input: its buffer and the one cursor over it, filling
-//! it from the reader (asking only for what the current value needs), growing
+//! The loading archive's input: filling its buffer (`load/buffer.rs`) from the
+//! reader (asking only for what the current value needs), growing
 //! it for a long value and giving that back, and raw reads past it. Which bytes
 //! must stay buffered is the undo layer's to say (`Unit::kept_from`).
 
@@ -14,98 +14,6 @@ fn is_peer_gone(err: &io::Error) -> bool {
     )
 }
 
-/// Where a loading archive is in its buffer and in the stream: the archive's
-/// one read position. [`fill`] takes it by value and returns it, so that in a
-/// loop of [`take`](LoadArchive::take)s it can stay in registers.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Cursor {
-    /// Next unread byte.
-    pos: usize,
-    /// End of the bytes received.
-    end: usize,
-    /// Stream offset of the buffer's first byte.
-    base: u64,
-    /// Where a value that could not be undone was cut: nothing more can be read.
-    cut: Option<u64>,
-}
-
-impl Cursor {
-    /// The stream offset of the next unread byte.
-    #[inline(always)]
-    pub(super) fn offset(&self) -> u64 {
-        self.base + self.pos as u64
-    }
-
-    /// The stream offset just past the bytes received.
-    pub(super) fn received(&self) -> u64 {
-        self.base + self.end as u64
-    }
-
-    /// Whether an error cut a value that could not be undone.
-    pub(super) fn is_cut(&self) -> bool {
-        self.cut.is_some()
-    }
-
-    /// Moves the read position back to `offset`, whose bytes are still
-    /// buffered (an undone value).
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "the offset lies inside the buffer, so its index fits a usize"
-    )]
-    pub(super) fn rewind_to(&mut self, offset: u64) {
-        debug_assert!(offset >= self.base && offset <= self.offset());
-        self.pos = (offset - self.base) as usize;
-    }
-
-    /// Moves the read position forward to `offset`, whose bytes are
-    /// buffered (a collection resumed after the elements it had read).
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "the offset lies inside the buffer, so its index fits a usize"
-    )]
-    pub(super) fn skip_to(&mut self, offset: u64) {
-        debug_assert!(offset >= self.offset() && offset <= self.received());
-        self.pos = (offset - self.base) as usize;
-    }
-
-    /// Records that a value begun at `start` was cut where it could not be
-    /// undone, and drops what is buffered: nothing more can be read.
-    pub(super) fn cut_at(&mut self, start: u64) {
-        self.cut.get_or_insert(start);
-        self.end = self.pos;
-    }
-
-    /// Moves the buffer's bytes from `keep` on to its front.
-    fn compact(&mut self, buf: &mut [u8], keep: usize) {
-        if keep > 0 {
-            buf.copy_within(keep..self.end, 0);
-            self.base += keep as u64;
-            self.end -= keep;
-            self.pos -= keep;
-        }
-    }
-
-    /// Where the bytes `unit` keeps begin in the buffer: its start, or the
-    /// read position when it keeps none.
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "a kept start lies inside the buffer, so its index fits a usize"
-    )]
-    fn keep_from(&self, unit: Unit) -> usize {
-        match unit.kept_from() {
-            Some(start) => (start - self.base) as usize,
-            None => self.pos,
-        }
-    }
-}
-
-/// Replaces `buf` by one of `size` bytes holding its first `len`.
-pub(super) fn regrow(buf: &mut Box<[u8]>, len: usize, size: usize) {
-    let mut bigger = vec![0; size].into_boxed_slice();
-    bigger[..len].copy_from_slice(&buf[..len]);
-    *buf = bigger;
-}
-
 /// Makes at least `need` unread bytes available: moves the bytes to keep to
 /// the front, then reads into the free space until enough has arrived. A read
 /// that fills the buffer doubles it (up to the maximum): the stream is bulk, and
@@ -113,69 +21,64 @@ pub(super) fn regrow(buf: &mut Box<[u8]>, len: usize, size: usize) {
 /// grow the buffer as needed, up to
 /// [`Limits::max_message_bytes`](crate::Limits::max_message_bytes); a value that
 /// needs more lets its first bytes go (it is abandoned: it can no longer be
-/// undone), and a message that needs more is an error. Returns the new cursor
-/// and unit with the outcome; `start` is where the value began.
+/// undone), and a message that needs more is an error. Returns the new unit
+/// with the outcome; `start` is where the value began.
 #[cold]
 #[inline(never)]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the fields it needs, passed apart so the cursor stays out of memory"
-)]
 pub(super) fn fill<R: Read + ?Sized>(
-    buf: &mut Box<[u8]>,
-    mut at: Cursor,
+    buf: &mut InBuffer,
     mut unit: Unit,
     inner: &mut R,
     options: &Options,
     need: usize,
     start: u64,
     what: impl FnOnce() -> String,
-) -> (Cursor, Unit, Result<()>) {
-    if let Some(cut) = at.cut {
+) -> (Unit, Result<()>) {
+    if let Some(cut) = buf.cut() {
         let err = Error::Generic {
-            offset: at.offset(),
+            offset: buf.offset(),
             message: format!(
                 "expected to go on reading, but an error from the reader cut a value \
                  longer than the undo limit (Limits::max_message_bytes) at byte {cut}, \
                  so the position in the stream is lost"
             ),
         };
-        return (at, unit, Err(err));
+        return (unit, Err(err));
     }
-    at.compact(buf, at.keep_from(unit));
+    buf.keep_from(unit.kept_from());
     let limit = options.limits.max_message_bytes;
-    // After compacting, `pos` counts the bytes kept before the read position.
-    if (at.pos as u64).saturating_add(need as u64) > limit {
+    let wanted = (buf.kept() as u64).saturating_add(need as u64);
+    if wanted > limit {
         match unit {
             Unit::Message(_) => {
                 let err = Error::LimitExceeded {
-                    offset: at.base,
+                    offset: buf.offset() - buf.kept() as u64,
                     what: "the bytes of one message",
-                    found: (at.pos as u64).saturating_add(need as u64),
+                    found: wanted,
                     limit,
                 };
-                return (at, unit, Err(err));
+                return (unit, Err(err));
             }
             Unit::Value(start) => {
                 unit = Unit::Abandoned(start);
-                at.compact(buf, at.pos);
+                buf.keep_from(None);
             }
             Unit::Idle | Unit::Abandoned(_) => {}
         }
     }
-    while at.end < at.pos.saturating_add(need) {
-        if at.end == buf.len() {
+    while buf.unread().len() < need {
+        if buf.is_full() {
             // Only bytes being kept, or a need larger than the buffer, fill it;
             // it grows by doubling, so never past twice the bytes received.
-            regrow(buf, at.end, at.end.saturating_mul(2));
+            buf.resize(buf.capacity().saturating_mul(2));
         }
-        let ended = match inner.read(&mut buf[at.end..]) {
+        let ended = match inner.read(buf.spare_mut()) {
             Ok(0) => INPUT_ENDED,
             Ok(n) => {
-                at.end += n;
-                if at.end == buf.len() {
-                    if let Some(size) = options.grown_buffer_size(buf.len()) {
-                        regrow(buf, at.end, size);
+                buf.received_into_spare(n);
+                if buf.is_full() {
+                    if let Some(size) = options.grown_buffer_size(buf.capacity()) {
+                        buf.resize(size);
                     }
                 }
                 continue;
@@ -183,18 +86,18 @@ pub(super) fn fill<R: Read + ?Sized>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if is_peer_gone(&e) => "the peer reset the connection",
             Err(source) => {
-                let offset = at.received();
-                return (at, unit, Err(Error::Io { offset, source }));
+                let offset = buf.received();
+                return (unit, Err(Error::Io { offset, source }));
             }
         };
-        let have = at.received() - start;
+        let have = buf.received() - start;
         let err = Error::EndOfFile {
             offset: start,
             expected: format!("{}, but {ended} after {have} of its bytes", what()),
         };
-        return (at, unit, Err(err));
+        return (unit, Err(err));
     }
-    (at, unit, Ok(()))
+    (unit, Ok(()))
 }
 
 /// How an [`Error::EndOfFile`] says the reader reached its end (rather than the
@@ -211,7 +114,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             .options
             .max_buffer_size
             .max(self.options.effective_buffer_size());
-        if self.buf.len() > size.saturating_mul(4) && self.unread().len() <= size {
+        if self.buf.capacity() > size.saturating_mul(4) && self.unread().len() <= size {
             self.shrink_to(size);
         }
     }
@@ -219,12 +122,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     #[cold]
     #[inline(never)]
     fn shrink_to(&mut self, size: usize) {
-        let unread = self.unread().len();
-        let mut smaller = vec![0; size].into_boxed_slice();
-        smaller[..unread].copy_from_slice(self.unread());
-        self.buf = smaller;
-        self.at.base += self.at.pos as u64;
-        (self.at.pos, self.at.end) = (0, unread);
+        self.buf.shrink_to(size);
     }
 
     /// Reads past the (empty) buffer straight into `dst`; returns bytes read.
@@ -233,7 +131,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             let ended = match self.inner.read(dst) {
                 Ok(0) => INPUT_ENDED,
                 Ok(n) => {
-                    self.at.base += n as u64;
+                    self.buf.read_past(n);
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -253,25 +151,16 @@ impl<R: Source + ?Sized> LoadArchive<R> {
     }
 
     /// Takes a fixed-size value; the hot path of every primitive.
-    ///
-    /// The cursor keeps `pos <= end <= buf.len()` (every method that moves it
-    /// does), so slicing `pos..end` never panics; checking the unread bytes as
-    /// that slice rather than `end - pos >= N` then `pos..pos + N` spares the
-    /// second bounds check and its overflow test (u32 reads: 18.6 to 14.6
-    /// instructions per value, `benches/paired.rs`).
     #[inline(always)]
     pub(crate) fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
-        let mut out = [0u8; N];
-        let pos = self.at.pos;
-        if let Some(bytes) = self.buf[pos..self.at.end].first_chunk() {
-            out = *bytes;
-            self.at.pos = pos + N;
-            return Ok(out);
+        if let Some(bytes) = self.buf.take() {
+            return Ok(bytes);
         }
         let start = self.offset();
         self.refill(N, start, || what.to_owned())?;
+        let mut out = [0u8; N];
         out.copy_from_slice(&self.unread()[..N]);
-        self.at.pos += N;
+        self.consume(N);
         Ok(out)
     }
 
@@ -285,9 +174,8 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         start: u64,
         what: impl FnOnce() -> String,
     ) -> Result<()> {
-        let (at, unit, result) = fill(
+        let (unit, result) = fill(
             &mut self.buf,
-            self.at,
             self.unit,
             &mut self.inner,
             &self.options,
@@ -295,7 +183,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             start,
             what,
         );
-        (self.at, self.unit) = (at, unit);
+        self.unit = unit;
         if result.is_err() {
             self.wanted = self.offset().saturating_add(need as u64);
         }
@@ -336,20 +224,19 @@ impl<R: Source + ?Sized> LoadArchive<R> {
 
     /// The stream offset just past the bytes received.
     pub(crate) fn received(&self) -> u64 {
-        self.at.received()
+        self.buf.received()
     }
 
     /// The bytes received but not yet consumed.
     #[inline]
     pub(crate) fn unread(&self) -> &[u8] {
-        &self.buf[self.at.pos..self.at.end]
+        self.buf.unread()
     }
 
     /// Consumes `n` bytes of [`unread`](Self::unread).
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        debug_assert!(n <= self.at.end - self.at.pos);
-        self.at.pos += n;
+        self.buf.consume(n);
     }
 
     /// Hands the next `len` bytes to `f`: borrowed from the buffer when they are
@@ -383,7 +270,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             return Ok(out);
         }
         let begin = self.offset();
-        let mut out = Vec::with_capacity(len.min(self.buf.len()));
+        let mut out = Vec::with_capacity(len.min(self.buf.capacity()));
         while out.len() < len {
             if self.is_buffer_empty() {
                 if let Err(e) = self.refill(1, start, &what) {

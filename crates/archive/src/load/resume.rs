@@ -87,7 +87,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             return None;
         }
         self.objects.restore(part.entries);
-        self.at.skip_to(part.next);
+        self.buf.seek(part.next);
         Some((items, part.next))
     }
 

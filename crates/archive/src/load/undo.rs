@@ -158,7 +158,7 @@ impl<R: Source + ?Sized> LoadArchive<R> {
             // Nothing to retry if the message could not be undone (a message
             // nested in a value too long to keep): the error stands.
             Err(Error::Io { source, .. })
-                if source.kind() == io::ErrorKind::WouldBlock && !self.at.is_cut() =>
+                if source.kind() == io::ErrorKind::WouldBlock && self.buf.cut().is_none() =>
             {
                 self.waiting_message = Some(start);
                 Ok(None)
@@ -217,10 +217,10 @@ impl<R: Source + ?Sized> LoadArchive<R> {
                 if in_message {
                     self.keep_objects_for_retry();
                 }
-                self.at.rewind_to(start);
+                self.buf.seek(start);
                 self.objects.undo(objects);
             }
-            Err(Error::Io { .. }) => self.at.cut_at(start),
+            Err(Error::Io { .. }) => self.buf.cut_at(start),
             Ok(_) if outermost => self.shrink(),
             _ => {}
         }

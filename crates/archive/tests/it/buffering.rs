@@ -152,3 +152,27 @@ fn is_buffer_empty_tells_when_buffered_messages_remain() {
     assert!(ar.is_buffer_empty());
     assert_eq!(ar.get_ref().reads, 1);
 }
+
+#[test]
+fn archives_part_way_through_move_to_another_thread() {
+    // A storing archive with bytes buffered, and a loading one with bytes
+    // received and unread, carry on where they were on the thread they move
+    // to (the bytes are the spec's: a WORD, then a DWORD, little-endian).
+    let mut store = Archive::store(Vec::new());
+    store.write(&0x1234u16).unwrap();
+    let out = std::thread::spawn(move || {
+        store.write(&0xDEAD_BEEFu32).unwrap();
+        store.flush().unwrap();
+        store.get_ref().clone()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(out, [0x34, 0x12, 0xEF, 0xBE, 0xAD, 0xDE]);
+
+    let mut load = Archive::load(io::Cursor::new(out));
+    assert_eq!(load.read::<u16>().unwrap(), 0x1234);
+    let rest = std::thread::spawn(move || load.read::<u32>().unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(rest, 0xDEAD_BEEF);
+}

@@ -11,7 +11,7 @@
 //! - [`shared_methods`]: the methods both have (addresses, timeouts, buffer
 //!   sizes);
 //! - [`handles`]: the sockets as the platform's handles (`Attach`, `Detach`);
-//! - [`file`]: `CSocketFile`, the stream as `Read`/`Write` for an archive.
+//! - [`mod@file`]: `CSocketFile`, the stream as `Read`/`Write` for an archive.
 
 pub(crate) mod base;
 pub(crate) mod builder;

@@ -26,7 +26,7 @@ pub(crate) const RECV_FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 pub(crate) const STREAM_REUSE_ADDRESS: bool = true;
 
 /// Per-socket set-up the platform needs: `SO_NOSIGPIPE` on Apple platforms, and
-/// non-blocking mode everywhere (waiting is done in [`wait`]).
+/// non-blocking mode everywhere (waiting is done in [`wait`](super::wait)).
 pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {
     #[cfg(target_vendor = "apple")]
     socket.set_nosigpipe(true)?;
