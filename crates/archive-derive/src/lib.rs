@@ -238,6 +238,12 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
 
         impl #impl_generics #krate::Load for #name #ty_generics #where_clause {
+            // Inline, so that a collection's loop builds each element in
+            // place: a record returned from a call is written field by field
+            // (8-, 4- and 2-byte stores) and copied into the `Vec` with 16-byte
+            // loads, which the CPU cannot forward from those stores (log
+            // records decode, ANSI: 1.19 to 1.27-1.31 of postcard's time).
+            #[inline]
             fn load(ar: &mut #krate::Loading<'_>) -> #krate::Result<Self> {
                 #schema
                 Ok(#construct)
