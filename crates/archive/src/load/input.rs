@@ -72,10 +72,18 @@ pub(super) fn fill<R: Read + ?Sized>(
             // it grows by doubling, so never past twice the bytes received.
             buf.resize(buf.capacity().saturating_mul(2));
         }
+        let room = buf.spare_mut().len();
         let ended = match inner.read(buf.spare_mut()) {
             Ok(0) => INPUT_ENDED,
-            Ok(n) => {
-                buf.received_into_spare(n);
+            Ok(n) if !buf.received_into_spare(n) => {
+                let source = io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the reader said it read {n} bytes into room for {room}"),
+                );
+                let offset = buf.received();
+                return (unit, Err(Error::Io { offset, source }));
+            }
+            Ok(_) => {
                 if buf.is_full() {
                     if let Some(size) = options.grown_buffer_size(buf.capacity()) {
                         buf.resize(size);

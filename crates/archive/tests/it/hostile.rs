@@ -170,6 +170,27 @@ fn io_errors_keep_their_cause_and_offset() {
 }
 
 #[test]
+fn a_reader_claiming_more_bytes_than_its_room_is_an_error() {
+    // `Read` promises `n <= buf.len()`; a reader that breaks it gets an
+    // error naming both, not a panic or bytes from past the buffer.
+    struct Boastful;
+    impl std::io::Read for Boastful {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(7);
+            Ok(buf.len() + 1)
+        }
+    }
+    let err = Archive::load(Boastful).read::<u32>().unwrap_err();
+    assert_eq!((err.cause(), err.offset()), (Cause::Io, 0));
+    let io: std::io::Error = err.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(
+        io.to_string(),
+        "the reader said it read 4097 bytes into room for 4096"
+    );
+}
+
+#[test]
 fn a_reset_inside_a_value_is_end_of_file() {
     for kind in [
         std::io::ErrorKind::ConnectionReset,
