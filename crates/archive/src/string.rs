@@ -689,7 +689,7 @@ impl Load for String {
 
 /// The ASCII fast paths against the general decoder, on every length around
 /// their blocks and with a non-ASCII unit at every position. Small enough
-/// for Miri, which CI runs on them (they hold this crate's `unsafe`).
+/// for Miri, which CI runs on them (they hold some of this crate's `unsafe`).
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,12 +111,12 @@ impl InBuffer {
         self.cut
     }
 
-    /// Moves the read position to `offset`, whose bytes are buffered: back
-    /// for an undone value, forward for a collection resumed after the
-    /// elements it had read.
+    /// Moves the read position to `offset`, between the first byte buffered
+    /// and the end of the bytes received: back for an undone value, forward
+    /// for a collection resumed after the elements it had read.
     ///
     /// # Panics
-    /// If `offset` is not buffered.
+    /// If `offset` is outside that range.
     pub(super) fn seek(&mut self, offset: u64) {
         let index = offset
             .checked_sub(self.base)
@@ -175,13 +175,15 @@ impl InBuffer {
     }
 
     /// Counts `n` bytes read past the empty buffer, straight into the
-    /// caller's memory, as read.
+    /// caller's memory, as read. The bytes already read are given up, so
+    /// that `base` stays the stream offset of `bytes[0]`.
     ///
     /// # Panics
     /// If bytes are unread.
     pub(super) fn read_past(&mut self, n: usize) {
         assert_eq!(self.pos, self.end, "bytes read past unread ones");
-        self.base += n as u64;
+        self.base += (self.pos + n) as u64;
+        (self.pos, self.end) = (0, 0);
     }
 
     /// Moves the bytes received into a buffer of `size` bytes (at least as

@@ -76,12 +76,14 @@ pub(super) fn fill<R: Read + ?Sized>(
         let ended = match inner.read(buf.spare_mut()) {
             Ok(0) => INPUT_ENDED,
             Ok(n) if !buf.received_into_spare(n) => {
-                let source = io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the reader said it read {n} bytes into room for {room}"),
-                );
                 let offset = buf.received();
-                return (unit, Err(Error::Io { offset, source }));
+                return (
+                    unit,
+                    Err(Error::Io {
+                        offset,
+                        source: too_many(n, room),
+                    }),
+                );
             }
             Ok(_) => {
                 if buf.is_full() {
@@ -106,6 +108,15 @@ pub(super) fn fill<R: Read + ?Sized>(
         return (unit, Err(err));
     }
     (unit, Ok(()))
+}
+
+/// The error for a reader that says it read `n` bytes into room for `room`
+/// (`Read` promises `n <= room`).
+fn too_many(n: usize, room: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the reader said it read {n} bytes into room for {room}"),
+    )
 }
 
 /// How an [`Error::EndOfFile`] says the reader reached its end (rather than the
@@ -138,6 +149,12 @@ impl<R: Source + ?Sized> LoadArchive<R> {
         loop {
             let ended = match self.inner.read(dst) {
                 Ok(0) => INPUT_ENDED,
+                Ok(n) if n > dst.len() => {
+                    return Err(Error::Io {
+                        offset: self.offset(),
+                        source: too_many(n, dst.len()),
+                    })
+                }
                 Ok(n) => {
                     self.buf.read_past(n);
                     return Ok(n);

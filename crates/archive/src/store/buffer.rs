@@ -92,8 +92,10 @@ impl OutBuffer {
         if self.end.addr() - self.at.addr() < len {
             return false;
         }
-        // SAFETY: the `len` bytes from `at` are initialised, inside the
-        // allocation (checked just above) and borrowed from `self` mutably.
+        // SAFETY: the `len` bytes from `at` are initialised and inside the
+        // allocation (checked just above); `self` is borrowed mutably for the
+        // call, and `fill` takes the slice for any lifetime, so it cannot
+        // keep it past the call.
         let room = unsafe { std::slice::from_raw_parts_mut(self.at, len) };
         if !fill(room) {
             return false;
@@ -127,7 +129,7 @@ impl OutBuffer {
 
     /// Replaces an empty buffer with an empty one of `size` bytes.
     pub(crate) fn resize_empty(&mut self, size: usize) {
-        debug_assert_eq!(self.len(), 0, "only an empty buffer is resized");
+        assert_eq!(self.len(), 0, "only an empty buffer is resized");
         *self = OutBuffer::new(size);
     }
 }

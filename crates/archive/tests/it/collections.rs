@@ -8,7 +8,7 @@ use mfc_archive::collections::{
     ByteArray, DWordArray, MapStringToOb, MapStringToString, MapWordToOb, StringArray, StringList,
     WordArray,
 };
-use mfc_archive::{Archive, MfcString, ObjectRef, Options};
+use mfc_archive::{Archive, MfcString, ObjectRef};
 
 fn ansi(text: &str) -> MfcString {
     MfcString::ansi(text.as_bytes().to_vec())
@@ -89,15 +89,7 @@ fn number_array_bodies_store_alike_in_the_buffer_or_past_it() {
     for buffer_size in [0, 16, 4096] {
         for len in [0u32, 3, 1024, 1500, 5000] {
             let values: Vec<u32> = (0..len).map(|i| i.wrapping_mul(0x0101_0103)).collect();
-            let mut out = Vec::new();
-            let options = Options {
-                buffer_size,
-                ..Options::default()
-            };
-            let mut ar = Archive::store_with(&mut out, options);
-            ar.write(&7u8).unwrap();
-            ar.write(&values).unwrap();
-            ar.close().unwrap();
+            let out = crate::common::stored_after_a_byte(&values, buffer_size);
             let mut expected = vec![7];
             expected.extend_from_slice(&u16::try_from(len).unwrap().to_le_bytes());
             expected.extend(values.iter().flat_map(|v| v.to_le_bytes()));

@@ -210,15 +210,7 @@ fn rust_text_stores_as_unicode_alike_in_the_buffer_or_past_it() {
                 ("q".repeat(len), &b"q\0"[..]),
                 ("é".repeat(len), &b"\xE9\0"[..]),
             ] {
-                let mut out = Vec::new();
-                let options = Options {
-                    buffer_size,
-                    ..Options::default()
-                };
-                let mut ar = Archive::store_with(&mut out, options);
-                ar.write(&7u8).unwrap();
-                ar.write(text.as_str()).unwrap();
-                ar.close().unwrap();
+                let out = crate::common::stored_after_a_byte(text.as_str(), buffer_size);
                 let mut expected = vec![7];
                 expected.extend(with_payload(prefix, &unit.repeat(len)));
                 assert_eq!(out, expected, "{len} of {unit:02X?}, buffer {buffer_size}");

@@ -35,6 +35,22 @@ pub fn stored(f: impl FnOnce(&mut StoreArchive<&mut Vec<u8>>) -> Result<()>) -> 
     out
 }
 
+/// What a storing archive with a `buffer_size`-byte buffer writes for a byte
+/// 7 then `value`: the byte first, so that `value` starts with the buffer
+/// part full.
+pub fn stored_after_a_byte<T: Store + ?Sized>(value: &T, buffer_size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let options = mfc_archive::Options {
+        buffer_size,
+        ..mfc_archive::Options::default()
+    };
+    let mut ar = Archive::store_with(&mut out, options);
+    ar.write(&7u8).expect("storing succeeds");
+    ar.write(value).expect("storing succeeds");
+    ar.close().expect("close succeeds");
+    out
+}
+
 /// Asserts `value` stores as exactly `bytes`, and `bytes` load back as `value`
 /// with nothing left over.
 pub fn assert_vector<T: Store + Load + PartialEq + Debug>(value: T, bytes: &[u8]) {
